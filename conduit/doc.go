@@ -1,0 +1,14 @@
+// Package conduit is the application core of BorgHUI Conduit: the services
+// the browser UI calls, composed of the wallet, the signer and (in later
+// layers) the network clients. It knows nothing of HTML.
+//
+// This layer holds the identity life cycle: create (24 words shown once,
+// confirmed by a quiz on three of them, then a passphrase), restore (24
+// words, a legacy 27-word phrase or a legacy wallet file), unlock, lock, and
+// the opt-in "remember my passphrase on this computer". Secrets arrive and
+// leave as byte slices the caller wipes; errors carry a short message for
+// the person ([UserMessage]) apart from their internal detail.
+//
+// State changes are announced on the event [Bus], which the web layer relays
+// to open browser tabs over a websocket.
+package conduit
