@@ -3,6 +3,8 @@ package bip39
 import (
 	"crypto/sha256"
 	"fmt"
+
+	"github.com/borgios/borghui/wallet/internal/bits11"
 )
 
 // Sizes of the mnemonics BorgIOS creates: 24 words from 32 bytes of entropy.
@@ -15,26 +17,8 @@ const (
 var wordCounts = []int{12, 15, 18, 21, 24}
 
 // bitBuf holds up to 32 bytes of entropy, the checksum byte and two bytes of
-// slack for the three-byte window get11/put11 use.
+// slack for the three-byte window bits11.Get/Put use.
 type bitBuf [Entropy24 + 3]byte
-
-// get11 returns the i-th 11-bit group of b, big-endian.
-func get11(b []byte, i int) uint16 {
-	bit := i * 11
-	k := bit / 8
-	v := uint32(b[k])<<16 | uint32(b[k+1])<<8 | uint32(b[k+2])
-	return uint16(v>>(13-bit%8)) & 0x7FF
-}
-
-// put11 ORs x into the i-th 11-bit group of b, big-endian.
-func put11(b []byte, i int, x uint16) {
-	bit := i * 11
-	k := bit / 8
-	v := uint32(x&0x7FF) << (13 - bit%8)
-	b[k] |= byte(v >> 16)
-	b[k+1] |= byte(v >> 8)
-	b[k+2] |= byte(v)
-}
 
 // EntropyToIndices returns the word indices of the mnemonic for entropy
 // (16..32 bytes, a multiple of 4): the entropy followed by the first
@@ -51,7 +35,7 @@ func EntropyToIndices(entropy []byte) ([]uint16, error) {
 	buf[n] = sum[0] // only its top n/4 bits are read
 	out := make([]uint16, n*3/4)
 	for i := range out {
-		out[i] = get11(buf[:], i)
+		out[i] = bits11.Get(buf[:], i)
 	}
 	clear(buf[:])
 	clear(sum[:])
@@ -73,7 +57,7 @@ func IndicesToEntropy(indices []uint16, dst []byte) ([]byte, error) {
 		if x >= listSize {
 			return nil, fmt.Errorf("%w (word %d)", ErrInvalidIndex, i+1)
 		}
-		put11(buf[:], i, x)
+		bits11.Put(buf[:], i, x)
 	}
 	n := w * 4 / 3   // entropy bytes
 	shift := 8 - n/4 // the checksum is the top n/4 bits of buf[n]

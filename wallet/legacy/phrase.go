@@ -6,30 +6,15 @@ import (
 	"fmt"
 
 	"github.com/borgios/borghui/wallet/bip39"
+	"github.com/borgios/borghui/wallet/internal/bits11"
 )
 
 // phraseWords is the length of a borgHUI phrase: 288 bits (key and 4-byte
 // checksum) in 11-bit words, the last one padded with 9 zero bits.
 const phraseWords = 27
 
-// phraseBuf holds the 297 bits of 27 words plus slack for get11/put11.
+// phraseBuf holds the 297 bits of 27 words plus slack for bits11.Get/Put.
 type phraseBuf [39]byte
-
-func get11(b []byte, i int) uint16 {
-	bit := i * 11
-	k := bit / 8
-	v := uint32(b[k])<<16 | uint32(b[k+1])<<8 | uint32(b[k+2])
-	return uint16(v>>(13-bit%8)) & 0x7FF
-}
-
-func put11(b []byte, i int, x uint16) {
-	bit := i * 11
-	k := bit / 8
-	v := uint32(x&0x7FF) << (13 - bit%8)
-	b[k] |= byte(v >> 16)
-	b[k+1] |= byte(v >> 8)
-	b[k+2] |= byte(v)
-}
 
 // DecodePhrase decodes a 27-word borgHUI phrase into the private key it
 // encodes. Words are read as bip39.ParseWords reads them; the 9 padding bits
@@ -43,7 +28,7 @@ func DecodePhrase(input []byte, dst *[32]byte) error {
 	}
 	var buf phraseBuf
 	for i, x := range indices {
-		put11(buf[:], i, x)
+		bits11.Put(buf[:], i, x)
 	}
 	clear(indices)
 	defer clear(buf[:])
@@ -77,7 +62,7 @@ func EncodePhrase(key *[32]byte) []byte {
 	var indices [phraseWords]uint16
 	defer clear(indices[:])
 	for i := range indices {
-		indices[i] = get11(buf[:], i)
+		indices[i] = bits11.Get(buf[:], i)
 	}
 	return bip39.AppendMnemonic(nil, indices[:])
 }
