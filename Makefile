@@ -40,7 +40,8 @@ generate:
 
 # CI: generated files are committed and must match what `make generate` makes.
 check-generate: generate
-	@git diff --exit-code -- '*_templ.go' || { echo "templ output drifted: run 'make generate' and commit"; exit 1; }
+	@if [ -n "$$(git status --porcelain)" ]; then git status --porcelain; git diff | head -40; \
+	  echo "make generate changed files: run it and commit the result"; exit 1; fi
 
 bench: build
 	go test -run '^$$' -bench . -benchmem -count=1 ./signer/ ./wallet/... ./web/ .

@@ -204,7 +204,7 @@ func browser(t *testing.T) context.Context {
 func shot(t *testing.T, ctx context.Context, name string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		var buf []byte
-		if err := chromedp.FullScreenshot(&buf, 90).Do(ctx); err != nil {
+		if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil { // quality 100 gives PNG
 			return err
 		}
 		dir := filepath.Join(testvec.Root(t), "artifacts", "e2e")

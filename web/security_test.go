@@ -349,3 +349,34 @@ func FuzzParseURLEncoded(f *testing.F) {
 		}
 	})
 }
+
+func TestWarningAndLegacyOffer(t *testing.T) {
+	c := conduit.New(conduit.Config{KeystoreDir: t.TempDir(), TestKDF: true})
+	t.Cleanup(c.Close)
+	s, err := Listen("127.0.0.1:0", Options{Conduit: c, Warning: "Warning: memory is not locked."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	cookie := session(t, s)
+	get := func() string {
+		req := mustReq(t, "GET", s.BaseURL()+"/")
+		req.AddCookie(cookie)
+		body, _ := io.ReadAll(do(t, req).Body)
+		return string(body)
+	}
+	if page := get(); !strings.Contains(page, "Warning: memory is not locked.") {
+		t.Fatal("the memory warning is not shown")
+	}
+	if err := c.RestoreLegacyPhrase([]byte("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon diesel empower report divorce"),
+		[]byte("violet canyon 7 kettles"), []byte("violet canyon 7 kettles"), false); err != nil {
+		t.Fatal(err)
+	}
+	page := get()
+	for _, want := range []string{"no 24 words", `id="create-new"`, "1EHNa6Q4Jz2uvNExL497mE43ikXhwF6kZm"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("legacy home page lacks %q", want)
+		}
+	}
+}
