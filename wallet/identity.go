@@ -23,6 +23,8 @@ const (
 	// KindLegacy is a bare key imported from the old borgHUI or PeerTree; it
 	// has no words to write down.
 	KindLegacy Kind = "legacy"
+	// KindNode is a network node's own key: random, never shown as words.
+	KindNode Kind = "node"
 )
 
 // ErrLocked is returned when a secret is needed but the identity was wiped.
@@ -108,6 +110,21 @@ func fromSeed(entropy, seed []byte) (*Identity, error) {
 		return nil, err
 	}
 	return id, nil
+}
+
+// NewNodeKey makes a fresh random key for a network node.
+func NewNodeKey() (*Identity, error) {
+	for {
+		var key [32]byte
+		if _, err := rand.Read(key[:]); err != nil {
+			return nil, fmt.Errorf("wallet: system randomness: %w", err)
+		}
+		id, err := fromKey(&key, KindNode)
+		if err == nil {
+			return id, nil
+		}
+		// A value of zero or above the group order: draw again (p ≈ 2^-128).
+	}
 }
 
 // FromLegacyKey makes an identity of a bare legacy private key. The key is

@@ -10,7 +10,8 @@ import (
 //	byte 0     payload version (1)
 //	byte 1     kind: 1 = BIP39 words, 2 = legacy key
 //	kind 1:    byte n = entropy length (16..32), n bytes entropy, 64 bytes BIP39 seed
-//	kind 2:    32 bytes private key
+//	kind 2:    32 bytes private key (a legacy identity)
+//	kind 3:    32 bytes private key (a node key)
 //
 // The seed is stored rather than the BIP39 passphrase, so the passphrase
 // never has to be kept; the entropy is kept so the words can be shown again.
@@ -19,6 +20,7 @@ const payloadVersion = 1
 const (
 	payloadWords  = 1
 	payloadLegacy = 2
+	payloadNode   = 3
 )
 
 var errPayload = errors.New("wallet: the identity inside the keystore is malformed")
@@ -27,14 +29,18 @@ var errPayload = errors.New("wallet: the identity inside the keystore is malform
 // caller wipes it.
 func (id *Identity) MarshalSecret() ([]byte, error) {
 	switch id.kind {
-	case KindLegacy:
+	case KindLegacy, KindNode:
 		k, err := id.key.open()
 		if err != nil {
 			return nil, ErrLocked
 		}
 		defer k.destroy()
+		kind := byte(payloadLegacy)
+		if id.kind == KindNode {
+			kind = payloadNode
+		}
 		out := make([]byte, 0, 2+32)
-		out = append(out, payloadVersion, payloadLegacy)
+		out = append(out, payloadVersion, kind)
 		return append(out, k.bytes()...), nil
 	case KindWords:
 		e, err := id.entropy.open()
@@ -62,13 +68,17 @@ func UnmarshalSecret(p []byte) (*Identity, error) {
 		return nil, errPayload
 	}
 	switch p[1] {
-	case payloadLegacy:
+	case payloadLegacy, payloadNode:
 		if len(p) != 2+32 {
 			return nil, errPayload
 		}
 		var key [32]byte
 		copy(key[:], p[2:])
-		return FromLegacyKey(&key)
+		kind := KindLegacy
+		if p[1] == payloadNode {
+			kind = KindNode
+		}
+		return fromKey(&key, kind)
 	case payloadWords:
 		if len(p) < 3 {
 			return nil, errPayload
