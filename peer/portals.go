@@ -216,4 +216,3 @@ func ParseJoinAddr(s string, dna DNA) (string, error) {
 	}
 	return "", fmt.Errorf("peer: --join %q is neither host:port nor an IP address", s)
 }
-

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/borgios/borghui/conduit"
+	"github.com/borgios/borghui/usbboot"
+	"github.com/borgios/borghui/wallet"
+	"github.com/borgios/borghui/web"
+)
+
+func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("borghui", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	data := fs.String("data", "", "data folder (default: BorgData beside the binary)")
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address for the UI; port 0 lets the system pick a free one")
+	noBrowser := fs.Bool("no-browser", false, "print the launch URL instead of opening a browser")
+	unlockStdin := fs.Bool("unlock-stdin", false, "read the keystore passphrase from stdin and start unlocked")
+	testKDF := fs.Bool("test-kdf", false, "tests only: create keystores with a tiny Argon2id cost")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "borghui: unknown command %q (try borghui help)\n", fs.Arg(0))
+		return 2
+	}
+
+	layout, err := usbboot.Locate(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui:", err)
+		return 1
+	}
+	log, logFile, err := usbboot.OpenLog(layout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui:", err)
+		return 1
+	}
+	defer logFile.Close()
+
+	mem := wallet.PrepareMemory()
+	warning := ""
+	if !mem.Locked {
+		warning = "Warning: " + mem.Reason + "."
+		log.Warn("memory is not locked", "reason", mem.Reason)
+	}
+	if *testKDF {
+		log.Warn("test KDF in use: keystores made now are weakly protected; never use this for a real identity")
+	}
+	c := conduit.New(conduit.Config{
+		KeystoreDir: layout.Keystore(),
+		TestKDF:     *testKDF,
+		Remember:    &conduit.RememberList{Path: layout.Settings(), Host: usbboot.HostFingerprint()},
+		Log:         log,
+	})
+	defer wallet.Purge()
+	defer c.Close()
+
+	if *unlockStdin {
+		lines, err := readLines(stdin, 1)
+		if err == nil {
+			err = c.Unlock(lines[0])
+			wipeLines(lines)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "borghui:", conduit.UserMessage(err))
+			return 1
+		}
+	} else if ok, err := c.UnlockRemembered(); err != nil {
+		log.Info("remembered passphrase not used", "reason", conduit.UserMessage(err))
+	} else if ok {
+		log.Info("unlocked with the passphrase remembered on this computer")
+	}
+
+	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning})
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui:", err)
+		return 1
+	}
+	url := srv.LaunchURL()
+	log.Info("listening", "addr", srv.BaseURL(), "data", layout.Data)
+	fmt.Fprintf(stdout, "BorgHUI is running at %s\nOpen BorgHUI: %s\n", srv.BaseURL(), url)
+	if !*noBrowser {
+		if err := usbboot.OpenBrowser(url); err != nil {
+			fmt.Fprintln(stdout, "Could not open a browser here; open the link above yourself.")
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case err := <-errc:
+		if err != nil {
+			log.Error("server stopped", "err", err)
+			return 1
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	return 0
+}
