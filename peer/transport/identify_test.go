@@ -34,3 +34,21 @@ func TestIdentify(t *testing.T) {
 		t.Fatal("identified a closed port")
 	}
 }
+
+func TestCardOf(t *testing.T) {
+	leakCheck(t)
+	a := newNode(t, nil)
+	b := newNode(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, ok := a.CardOf(b.ID()); ok {
+		t.Fatal("a card of a node never met")
+	}
+	if _, err := a.Identify(ctx, b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	card, ok := a.CardOf(b.ID())
+	if !ok || card.ID() != b.ID() || card.Verify(time.Now()) != nil {
+		t.Fatalf("card of a met node: %v %v", ok, card.Verify(time.Now()))
+	}
+}

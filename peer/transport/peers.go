@@ -126,14 +126,23 @@ func (t *Transport) best(id NodeID) *conn {
 	return b
 }
 
-// learn remembers the first address of a verified card.
+// learn remembers a verified card and its first address.
 func (t *Transport) learn(card *NodeCard) {
-	if len(card.Addrs) == 0 {
-		return
-	}
 	t.mu.Lock()
-	t.addrs[card.ID()] = card.Addrs[0]
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	t.cards[card.ID()] = *card
+	if len(card.Addrs) > 0 {
+		t.addrs[card.ID()] = card.Addrs[0]
+	}
+}
+
+// CardOf returns the verified card of a peer this transport has met.
+// Persisted, such cards let a restarted node find its tree again.
+func (t *Transport) CardOf(id NodeID) (NodeCard, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.cards[id]
+	return c, ok
 }
 
 // resolve finds a dialable address for p.

@@ -107,6 +107,7 @@ type Transport struct {
 	nconns   int
 	dialing  map[NodeID]*dialCall
 	addrs    map[NodeID]string
+	cards    map[NodeID]NodeCard // verified cards of peers met, for persistence
 
 	pmu     sync.Mutex
 	pending map[signer.Digest]*pendingReq
@@ -133,6 +134,7 @@ func New(cfg Config) (*Transport, error) {
 		streamCs:   make(map[*streamConn]struct{}),
 		dialing:    make(map[NodeID]*dialCall),
 		addrs:      make(map[NodeID]string),
+		cards:      make(map[NodeID]NodeCard),
 		pending:    make(map[signer.Digest]*pendingReq),
 	}
 	copy(t.selfKey[:], cfg.Key.PublicKey())
