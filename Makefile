@@ -10,7 +10,7 @@ BIN     := bin/borghui
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-go lint generate check-generate bench fuzz clean
+.PHONY: all build run test test-go lint generate check-generate bench bench-tree bench-sim fuzz clean
 
 all: build
 
@@ -45,6 +45,14 @@ check-generate: generate
 
 bench: build
 	go test -run '^$$' -bench . -benchmem -count=1 ./signer/ ./wallet/... ./web/ .
+
+# The issue-level figures: real node processes on loopback, and the simulator.
+bench-tree: build
+	./$(BIN) bench tree --nodes 32 --json
+
+bench-sim: build
+	./$(BIN) sim --nodes 1000000 --fanout 10 --json
+	./$(BIN) sim --nodes 100000 --fanout 10 --storm --json
 
 fuzz:
 	@set -e; for pkg in $$(go list ./...); do \

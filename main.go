@@ -29,6 +29,13 @@ Usage:
                                      (line 2, may be empty) and the keystore
                                      passphrase (line 3) on stdin; write the
                                      keystore
+  borghui node --cells LIST --data DIR [--join ADDR ...] [--port-offset N]
+                                     run a full node of the listed cells
+  borghui devnet --nodes N           run N node processes on loopback until Ctrl-C
+  borghui sim --nodes N --fanout K [--storm] [--churn RATE] [--partition] --json
+                                     simulate the tree with virtual time
+  borghui bench tree --nodes N --json
+                                     measure real node processes on loopback
   borghui version                    print version, commit and build date
   borghui help                       this text
 
@@ -44,6 +51,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "identity":
 			return identityCmd(args[1:], stdin, stdout, stderr)
+		case "node":
+			return nodeCmd(args[1:], stdin, stdout, stderr)
+		case "devnet":
+			return devnetCmd(args[1:], stdout, stderr)
+		case "sim":
+			return simCmd(args[1:], stdout, stderr)
+		case "bench":
+			return benchCmd(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintf(stdout, "borghui %s (commit %s, built %s)\n", version, commit, date)
 			return 0
