@@ -21,13 +21,14 @@ build:
 run: build
 	./$(BIN) $(ARGS)
 
-# Everything: lint, unit tests, vectors, fuzz seed corpora, the race detector
-# and the browser tests in headless Chromium (required here: a missing
-# Chromium fails the run instead of skipping it).
+# Everything: lint, unit tests, vectors, fuzz seed corpora, the race detector,
+# the browser tests in headless Chromium (required here: a missing Chromium
+# fails the run instead of skipping it) and the 10^4-node churn and partition
+# simulations.
 test: lint test-go
 
 test-go:
-	BORGHUI_REQUIRE_BROWSER=1 go test -race -count=1 -timeout 20m ./...
+	BORGHUI_REQUIRE_BROWSER=1 BORGHUI_SIM_LARGE=1 go test -race -count=1 -timeout 20m ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -292,7 +292,7 @@ func (c *Cell) apply(acts []tree.Action) {
 // send queues msg for its peer; one goroutine per peer keeps order and
 // never blocks the loop.
 func (c *Cell) send(to tree.Member, msg *tree.Message) {
-	if loss := c.node.cfg.Loss; loss > 0 {
+	if loss := c.node.cfg.Loss; loss > 0 && msg.Type != tree.TypeBcast {
 		c.rndMu.Lock()
 		drop := c.rnd.Float64() < loss
 		c.rndMu.Unlock()

@@ -35,7 +35,10 @@ type Config struct {
 	// BulkDir is where bulk transfers sent to this node land ("" disables).
 	BulkDir string
 	// Loss drops this fraction of outgoing tree messages (fault injection
-	// for tests and benchmarks only).
+	// for tests and benchmarks only), standing for lost packets seen by the
+	// failure detector and the reliable structural messages. Broadcast hops
+	// are exempt: on a live TCP connection a message is not silently lost,
+	// and a broken connection is reported as unreachable instead.
 	Loss float64
 	// Clock is network time; nil means time.Now.
 	Clock func() time.Time
