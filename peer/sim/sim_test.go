@@ -248,7 +248,7 @@ func TestEverySentMessageValidates(t *testing.T) {
 
 func TestMainCommand(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := Main([]string{"-nodes", "50", "-fanout", "3", "-seed", "4"}, &out, &errb); code != 0 {
+	if code := Main([]string{"-nodes", "50", "-fanout", "3", "-seed", "4", "-json"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	var res Result
