@@ -52,7 +52,7 @@ bench-tree: build
 	./$(BIN) bench tree --nodes 32 --json
 
 bench-sim: build
-	./$(BIN) sim --nodes 1000000 --fanout 10 --max-batch 65536 --json
+	./$(BIN) sim --nodes 1000000 --fanout 10 --storm --max-batch 65536 --json
 	./$(BIN) sim --nodes 100000 --fanout 10 --storm --json
 
 fuzz:
