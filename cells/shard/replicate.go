@@ -1,0 +1,113 @@
+package shard
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/borgios/borghui/peer/transport"
+)
+
+// pushTimeout bounds one replica push or check.
+const pushTimeout = 10 * time.Second
+
+// place brings the shard to its target of copies on the nodes first in its
+// rendezvous order (this node, holding it, counts as one wherever it
+// ranks). For a put (check false) every candidate gets the blob with this
+// node's owners; for a repair (check true) a candidate is first asked
+// whether it holds a good copy and gets the blob only if not. Candidates
+// are tried in rank order, as many at once as copies are missing; a
+// candidate that fails is passed over for the next. The confirmed holders
+// are recorded (a repair replaces what was known: it verified) and told of
+// each other. place returns the confirmed copies.
+func (s *Server) place(ctx context.Context, id ID, blob []byte, m Meta, check bool) int {
+	ranked := Rank(id, s.members.list(), func(h Hello) string { return h.ID })
+	confirmed := []string{s.self}
+	var next int
+	for len(confirmed) < s.cfg.Replicas {
+		var batch []Hello
+		for ; next < len(ranked) && len(batch) < s.cfg.Replicas-len(confirmed); next++ {
+			if ranked[next].ID != s.self {
+				batch = append(batch, ranked[next])
+			}
+		}
+		if len(batch) == 0 {
+			break
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		known := slices.Clone(confirmed)
+		for _, h := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if s.ensureAt(ctx, h, id, blob, m, known, check) {
+					mu.Lock()
+					confirmed = append(confirmed, h.ID)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	st := s.Store()
+	if check {
+		st.SetHolders(id, s.self, confirmed)
+	} else {
+		st.AddHolders(id, s.self, confirmed)
+	}
+	s.noteHolders(id, confirmed)
+	return len(confirmed)
+}
+
+// ensureAt makes sure node h holds a good copy.
+func (s *Server) ensureAt(ctx context.Context, h Hello, id ID, blob []byte, m Meta, holders []string, check bool) bool {
+	ctx, cancel := context.WithTimeout(ctx, pushTimeout)
+	defer cancel()
+	p := transport.Peer{ID: transport.NodeID(h.ID), Addr: h.Addr}
+	if check {
+		ids := []ID{id}
+		b, err := s.tr.Request(ctx, p, TypePeerHas, mustJSON(HasRequest{IDs: ids}))
+		if err == nil {
+			held, err := DecodeHasReply(b, ids)
+			if err == nil && len(held) == 1 {
+				return true
+			}
+		}
+	}
+	body, err := EncodeFrame(ReplicateHeader{ID: id, Owners: m.Owners, Holders: holders}, blob)
+	if err != nil {
+		return false
+	}
+	b, err := s.tr.Request(ctx, p, TypeReplicate, body)
+	if err != nil {
+		s.log.Debug("replica not placed", "shard", id.String(), "node", p.ID.Short(), "err", err)
+		return false
+	}
+	got, err := DecodeIDRequest(b)
+	return err == nil && got == id
+}
+
+// noteHolders tells every other confirmed holder who holds the shard, so
+// its reads report the same count (one-way, best effort).
+func (s *Server) noteHolders(id ID, holders []string) {
+	if len(holders) < 2 {
+		return
+	}
+	body := mustJSON(HoldersNote{ID: id, Holders: holders})
+	for _, n := range holders {
+		if n == s.self {
+			continue
+		}
+		h, ok := s.members.lookup(n)
+		if !ok {
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(s.ctx, pushTimeout)
+			defer cancel()
+			_ = s.tr.Send(ctx, transport.Peer{ID: transport.NodeID(h.ID), Addr: h.Addr}, TypeHolders, body)
+		}()
+	}
+}
