@@ -27,8 +27,9 @@
 //
 // The manifest (name, size, type, chunk size, the chunks' shard IDs, the
 // erasure layout) is JSON sealed the same way under a subkey of the file key
-// (label "manifest"), AAD "BorgIOS/v1/manifest\n" ‖ file ID. It is stored as
-// a shard itself; its shard ID and the file key are the file's capability.
+// (label "manifest"), AAD "BorgIOS/v1/manifest\n". It is stored as a shard
+// itself; its shard ID and the file key are the file's capability (the file
+// ID is inside the manifest).
 //
 // # Erasure coding
 //

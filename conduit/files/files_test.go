@@ -42,7 +42,7 @@ func roundTrip(t *testing.T, size int64, chunkSize int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := OpenManifest(key, file, sealedM)
+	back, err := OpenManifest(key, sealedM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,9 +153,9 @@ func TestManifestRejects(t *testing.T) {
 		}
 	}
 	sealed, _ := SealManifest(key, &good)
-	other, _ := NewFileID()
-	if _, err := OpenManifest(key, other, sealed); !errors.Is(err, ErrOpen) {
-		t.Fatalf("manifest opened as another file's: %v", err)
+	otherKey, _ := FileKey(fakeIdentity{1}, ID{7})
+	if _, err := OpenManifest(otherKey, sealed); !errors.Is(err, ErrOpen) {
+		t.Fatalf("manifest opened with another file's key: %v", err)
 	}
 }
 
@@ -245,7 +245,7 @@ func FuzzOpenManifest(f *testing.F) {
 	f.Add(s)
 	f.Add([]byte("{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := OpenManifest(key, file, data)
+		m, err := OpenManifest(key, data)
 		if err == nil && !bytes.Equal(data, s) {
 			t.Fatalf("a forged manifest opened: %+v", m)
 		}

@@ -124,12 +124,14 @@ func SealManifest(key *Key, m *Manifest) ([]byte, error) {
 	if _, err := rand.Read(out); err != nil {
 		return nil, fmt.Errorf("files: system randomness: %w", err)
 	}
-	return aead.Seal(out, out, plain, append(bytes.Clone(manifestAAD), m.File[:]...)), nil
+	return aead.Seal(out, out, plain, manifestAAD), nil
 }
 
-// OpenManifest opens a sealed manifest of file with the file key and
-// validates it.
-func OpenManifest(key *Key, file ID, sealed []byte) (*Manifest, error) {
+// OpenManifest opens a sealed manifest with its file key and validates it.
+// A capability carries only the manifest's shard id and the key; the file
+// id is inside (and the key is the file's own, so no other file's manifest
+// opens with it).
+func OpenManifest(key *Key, sealed []byte) (*Manifest, error) {
 	if len(sealed) < Overhead || len(sealed) > MaxManifest {
 		return nil, ErrOpen
 	}
@@ -143,7 +145,7 @@ func OpenManifest(key *Key, file ID, sealed []byte) (*Manifest, error) {
 		return nil, err
 	}
 	ns := aead.NonceSize()
-	plain, err := aead.Open(nil, sealed[:ns], sealed[ns:], append(bytes.Clone(manifestAAD), file[:]...))
+	plain, err := aead.Open(nil, sealed[:ns], sealed[ns:], manifestAAD)
 	if err != nil {
 		return nil, ErrOpen
 	}
@@ -153,9 +155,6 @@ func OpenManifest(key *Key, file ID, sealed []byte) (*Manifest, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("files: manifest: %w", err)
-	}
-	if ID(m.File) != file {
-		return nil, ErrOpen
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
