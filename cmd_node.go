@@ -118,12 +118,19 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui node:", err)
 		return 1
 	}
+	stopCells, err := conduit.MountCellServers(node, layout.Data, log)
+	if err != nil {
+		node.Close()
+		fmt.Fprintln(stderr, "borghui node:", err)
+		return 1
+	}
 	for _, c := range node.Cells() {
 		fmt.Fprintf(stdout, "node ready cell=%s id=%s net=%s recp=%s mon=%s\n", c.Name(), c.ID(), c.Addr(), c.ReceptorAddr(), c.MonitorAddr())
 		log.Info("cell running", "cell", c.Name(), "net", c.Addr(), "recp", c.ReceptorAddr(), "mon", c.MonitorAddr())
 	}
 	<-ctx.Done()
 	log.Info("node stopping")
+	stopCells()
 	node.Close()
 	return 0
 }
