@@ -283,3 +283,19 @@ func (p *Pool) Close() {
 		delete(p.conns, id)
 	}
 }
+
+// Discover asks the receptor at addr, whoever it is (its card is checked),
+// for the members of the shard tree it knows. It is how a client that has
+// only an address (a portal list, a devnet) finds the network.
+func Discover(ctx context.Context, key signer.Key, addr string) ([]Member, error) {
+	c, err := transport.Dial(ctx, addr, transport.ClientConfig{Key: key})
+	if err != nil {
+		return nil, fmt.Errorf("shard: discovering members at %s: %w", addr, err)
+	}
+	defer c.Close()
+	r, err := NewClient(ReceptorCaller{C: c}).Members(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("shard: discovering members at %s: %w", addr, err)
+	}
+	return r.Members, nil
+}

@@ -1,0 +1,50 @@
+package conduit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/borgios/borghui/cells/shard"
+	"github.com/borgios/borghui/conduit/files"
+	"github.com/borgios/borghui/signer"
+)
+
+// ShardStore is the Files service's store on the shard cells: rendezvous
+// placement over the members, R copies per shard, failover and repair on
+// read (package shard's Network), requests signed by the person's key.
+type ShardStore struct {
+	net  *shard.Network
+	pool *shard.Pool
+}
+
+// DialShards finds the shard tree's members through the first receptor of
+// receptors that answers and returns a store keeping replicas copies.
+func DialShards(ctx context.Context, key signer.Key, receptors []string, replicas int) (*ShardStore, error) {
+	var errs []error
+	for _, addr := range receptors {
+		members, err := shard.Discover(ctx, key, addr)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		pool := shard.NewPool(key)
+		return &ShardStore{net: shard.NewNetwork(pool.Dial, members, replicas), pool: pool}, nil
+	}
+	return nil, fmt.Errorf("conduit: no shard cell answered: %w", errors.Join(errs...))
+}
+
+// Put stores sealed bytes on R holders; fewer is an error.
+func (s *ShardStore) Put(ctx context.Context, sealed []byte) error {
+	_, err := s.net.Put(ctx, sealed)
+	return err
+}
+
+// Fetch returns a shard's bytes from whichever holder answers with the right ones.
+func (s *ShardStore) Fetch(ctx context.Context, id files.ID) ([]byte, error) {
+	b, _, err := s.net.Get(ctx, shard.ID(id))
+	return b, err
+}
+
+// Close closes the store's connections.
+func (s *ShardStore) Close() { s.pool.Close() }
