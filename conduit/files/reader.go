@@ -27,11 +27,54 @@ type Reader struct {
 	off   int64
 	cur   int64 // index of the chunk in buf, -1 for none
 	buf   []byte
+
+	// Prefetch is how many chunks after the one being read are fetched in
+	// parallel ahead of time (sequential reads then run at the speed of the
+	// holders together, not of one round trip per chunk). Memory grows by
+	// one sealed chunk per prefetched chunk. 0 disables it.
+	Prefetch int
+	ahead    map[int64]chan fetched
+}
+
+type fetched struct {
+	b   []byte
+	err error
 }
 
 // NewReader returns a Reader of the file m describes.
 func NewReader(ctx context.Context, m *Manifest, key *Key, f Fetcher) *Reader {
-	return &Reader{ctx: ctx, m: m, key: key, fetch: f, cur: -1, buf: make([]byte, 0, m.ChunkSize)}
+	return &Reader{ctx: ctx, m: m, key: key, fetch: f, cur: -1, buf: make([]byte, 0, m.ChunkSize), ahead: map[int64]chan fetched{}}
+}
+
+// get returns chunk i's sealed bytes, from a prefetch when one is under way,
+// and starts prefetches of the chunks after it.
+func (r *Reader) get(i int64) ([]byte, error) {
+	ch, ok := r.ahead[i]
+	delete(r.ahead, i)
+	for k := range r.ahead { // a seek elsewhere: drop what is no longer ahead
+		if k < i || k > i+int64(r.Prefetch) {
+			delete(r.ahead, k)
+		}
+	}
+	for k := i + 1; k <= i+int64(r.Prefetch) && k < int64(len(r.m.Chunks)); k++ {
+		if _, on := r.ahead[k]; !on {
+			c := make(chan fetched, 1)
+			r.ahead[k] = c
+			go func(id ID) {
+				b, err := r.fetch.Fetch(r.ctx, id)
+				c <- fetched{b, err}
+			}(ID(r.m.Chunks[k].ID))
+		}
+	}
+	if ok {
+		select {
+		case f := <-ch:
+			return f.b, f.err
+		case <-r.ctx.Done():
+			return nil, r.ctx.Err()
+		}
+	}
+	return r.fetch.Fetch(r.ctx, ID(r.m.Chunks[i].ID))
 }
 
 // Size is the plaintext size of the file.
@@ -74,7 +117,7 @@ func (r *Reader) load(i int64) error {
 		return nil
 	}
 	ref := r.m.Chunks[i]
-	sealed, err := r.fetch.Fetch(r.ctx, ID(ref.ID))
+	sealed, err := r.get(i)
 	if err != nil {
 		return fmt.Errorf("files: chunk %d: %w", i, err)
 	}
@@ -91,9 +134,10 @@ func (r *Reader) load(i int64) error {
 	return nil
 }
 
-// Close wipes the chunk held in memory.
+// Close wipes the chunk held in memory and forgets prefetches.
 func (r *Reader) Close() error {
 	clear(r.buf)
 	r.cur = -1
+	clear(r.ahead)
 	return nil
 }

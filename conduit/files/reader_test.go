@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 )
@@ -110,4 +111,44 @@ func TestReaderDetectsBadHolder(t *testing.T) {
 	if _, err := io.ReadAll(rd); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("a corrupt holder's bytes: %v, want ErrCorrupt", err)
 	}
+}
+
+func TestReaderPrefetch(t *testing.T) {
+	plain := make([]byte, 40*1024+7)
+	rand.Read(plain)
+	m, key, f := storeFile(t, plain, 1024)
+	sf := &syncFetcher{f: f}
+	rd := NewReader(context.Background(), m, key, sf)
+	rd.Prefetch = 4
+	got, err := io.ReadAll(rd)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("prefetching read: %v", err)
+	}
+	if n := sf.count(); n != len(m.Chunks) {
+		t.Fatalf("%d fetches for %d chunks: prefetch fetched twice or skipped", n, len(m.Chunks))
+	}
+	// A seek back still reads right.
+	rd.Seek(100, io.SeekStart)
+	buf := make([]byte, 50)
+	if _, err := io.ReadFull(rd, buf); err != nil || !bytes.Equal(buf, plain[100:150]) {
+		t.Fatalf("read after seek: %v", err)
+	}
+	rd.Close()
+}
+
+type syncFetcher struct {
+	mu sync.Mutex
+	f  *mapFetcher
+}
+
+func (s *syncFetcher) Fetch(ctx context.Context, id ID) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.f.Fetch(ctx, id)
+}
+
+func (s *syncFetcher) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.f.calls
 }

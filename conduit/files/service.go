@@ -195,5 +195,10 @@ func (s *Service) Open(ctx context.Context, manifestID ID, key *Key) (*Manifest,
 	if err != nil {
 		return nil, nil, err
 	}
-	return m, NewReader(ctx, m, key, storeFetcher{s.Store}), nil
+	rd := NewReader(ctx, m, key, storeFetcher{s.Store})
+	rd.Prefetch = 4
+	if s.Window > 0 {
+		rd.Prefetch = s.Window
+	}
+	return m, rd, nil
 }
