@@ -9,15 +9,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
+	"github.com/borgios/borghui/conduit/filesbench"
 	"github.com/borgios/borghui/peer/treebench"
 )
 
 // benchCmd runs the benchmarks that need real processes.
 func benchCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "files" {
+		return benchFiles(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "tree" {
-		fmt.Fprintln(stderr, "borghui bench: say which: tree")
+		fmt.Fprintln(stderr, "borghui bench: say which: tree or files")
 		return 2
 	}
 	fs := flag.NewFlagSet("borghui bench tree", flag.ContinueOnError)
@@ -62,4 +68,64 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "heal: root %.0f ms, middle %.0f ms (loss %.0f%%, %d false evictions)\n", res.HealRootMs, res.HealMiddleMs, res.InjectedLoss*100, res.FalseEvictions)
 	fmt.Fprintf(stdout, "bulk %.0f MB/s vs raw TLS %.0f MB/s (%.0f%%)\n", res.BulkMBps, res.RawTLSMBps, res.BulkRatio*100)
 	return 0
+}
+
+// benchFiles measures the Files service on real shard processes.
+func benchFiles(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("borghui bench files", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o filesbench.Options
+	fs.IntVar(&o.Nodes, "nodes", 5, "shard node processes on loopback")
+	fs.IntVar(&o.Replicas, "replicas", 3, "copies of every chunk (R)")
+	size := fs.String("size", "512MiB", "file size (bytes, or with KiB, MiB, GiB)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	n, err := parseSize(*size)
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui bench files:", err)
+		return 2
+	}
+	o.Size = n
+	if o.Binary, err = os.Executable(); err != nil {
+		fmt.Fprintln(stderr, "borghui bench:", err)
+		return 1
+	}
+	o.Log = stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := filesbench.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui bench files:", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+		return 0
+	}
+	fmt.Fprintf(stdout, "%d nodes, R=%d, %d MiB: upload %.0f MB/s (%.0f%% of raw TLS), download %.0f MB/s (%.0f%%), raw TLS %.0f MB/s, peak RSS %.0f MB\n",
+		res.Nodes, res.Replicas, res.SizeBytes>>20, res.UploadMBps, res.UploadRatio*100, res.DownloadMBps, res.DownloadRatio*100, res.RawTLSMBps, res.PeakRSSMB)
+	return 0
+}
+
+// parseSize reads 123, 64KiB, 512MiB or 1GiB.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if v, ok := strings.CutSuffix(s, suffix); ok {
+			s, mult = v, m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("size %q: want a positive number of bytes, KiB, MiB or GiB", s)
+	}
+	return n * mult, nil
 }
