@@ -51,23 +51,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	o.Binary = exe
 	o.Log = stderr
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := treebench.Run(ctx, o)
-	if err != nil {
-		fmt.Fprintln(stderr, "borghui bench tree:", err)
-		return 1
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(res)
-		return 0
-	}
-	fmt.Fprintf(stdout, "%d processes: join p50 %.1f ms, RTT p50 %.3f ms, broadcast p99 %.1f ms\n", res.Nodes, res.JoinP50ms, res.RTTP50ms, res.BroadcastP99ms)
-	fmt.Fprintf(stdout, "heal: root %.0f ms, middle %.0f ms (loss %.0f%%, %d false evictions)\n", res.HealRootMs, res.HealMiddleMs, res.InjectedLoss*100, res.FalseEvictions)
-	fmt.Fprintf(stdout, "bulk %.0f MB/s vs raw TLS %.0f MB/s (%.0f%%)\n", res.BulkMBps, res.RawTLSMBps, res.BulkRatio*100)
-	return 0
+	return runBench(stdout, stderr, "tree", *asJSON, func(ctx context.Context) (treebench.Result, error) {
+		return treebench.Run(ctx, o)
+	}, func(res treebench.Result) string {
+		return fmt.Sprintf("%d processes: join p50 %.1f ms, RTT p50 %.3f ms, broadcast p99 %.1f ms\n", res.Nodes, res.JoinP50ms, res.RTTP50ms, res.BroadcastP99ms) +
+			fmt.Sprintf("heal: root %.0f ms, middle %.0f ms (loss %.0f%%, %d false evictions)\n", res.HealRootMs, res.HealMiddleMs, res.InjectedLoss*100, res.FalseEvictions) +
+			fmt.Sprintf("bulk %.0f MB/s vs raw TLS %.0f MB/s (%.0f%%)\n", res.BulkMBps, res.RawTLSMBps, res.BulkRatio*100)
+	})
 }
 
 // benchFiles measures the Files service on real shard processes.
@@ -96,21 +86,31 @@ func benchFiles(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	o.Log = stderr
+	return runBench(stdout, stderr, "files", *asJSON, func(ctx context.Context) (filesbench.Result, error) {
+		return filesbench.Run(ctx, o)
+	}, func(res filesbench.Result) string {
+		return fmt.Sprintf("%d nodes, R=%d, %d MiB: upload %.0f MB/s (%.0f%% of raw TLS), download %.0f MB/s (%.0f%%), raw TLS %.0f MB/s, peak RSS %.0f MB\n",
+			res.Nodes, res.Replicas, res.SizeBytes>>20, res.UploadMBps, res.UploadRatio*100, res.DownloadMBps, res.DownloadRatio*100, res.RawTLSMBps, res.PeakRSSMB)
+	})
+}
+
+// runBench runs a benchmark until done or interrupted and prints its result
+// as JSON or as a summary.
+func runBench[R any](stdout, stderr io.Writer, name string, asJSON bool, run func(context.Context) (R, error), summary func(R) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := filesbench.Run(ctx, o)
+	res, err := run(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "borghui bench files:", err)
+		fmt.Fprintf(stderr, "borghui bench %s: %v\n", name, err)
 		return 1
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(res)
 		return 0
 	}
-	fmt.Fprintf(stdout, "%d nodes, R=%d, %d MiB: upload %.0f MB/s (%.0f%% of raw TLS), download %.0f MB/s (%.0f%%), raw TLS %.0f MB/s, peak RSS %.0f MB\n",
-		res.Nodes, res.Replicas, res.SizeBytes>>20, res.UploadMBps, res.UploadRatio*100, res.DownloadMBps, res.DownloadRatio*100, res.RawTLSMBps, res.PeakRSSMB)
+	fmt.Fprint(stdout, summary(res))
 	return 0
 }
 
