@@ -206,6 +206,22 @@ func TestFilesSurviveHolderFaults(t *testing.T) {
 		}
 	}
 
+	// Another identity cannot delete the owner's chunk anywhere.
+	mallory, err := wallet.NewNodeKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mallory.Destroy()
+	pool := shard.NewPool(mallory)
+	defer pool.Close()
+	if err := shard.NewNetwork(pool.Dial, members, 3).Delete(ctx, chunk); err == nil {
+		t.Fatal("another identity deleted the owner's chunk")
+	}
+	if good, _ := goodCopies(); good < 3 {
+		t.Fatalf("after another identity's delete: %d good copies, want 3", good)
+	}
+	readBack("after another identity tried to delete")
+
 	// 2. Kill a holder outright (the first-asked one again).
 	victim.Kill()
 	readBack("with a holder dead")
