@@ -25,36 +25,8 @@ import (
 func TestFilesRoundTripsOnDevnet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dn, err := devnet.Start(ctx, devnet.Options{Binary: borghui(t), Nodes: 5, Cells: shard.CellName, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dn.Stop()
-	id, err := wallet.NewNodeKey() // any identity: it signs requests and derives file keys
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer id.Destroy()
-	recp := dn.Nodes()[0].Endpoints[shard.CellName].Recp
-
-	// The shard servers learn each other from their hellos.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ms, err := shard.Discover(ctx, id, recp)
-		if err == nil && len(ms) == 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the shard cells did not all know each other: %d members, %v", len(ms), err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	store, err := conduit.DialShards(ctx, id, []string{recp}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	svc := &files.Service{Store: store, Keys: id}
+	fn := startFilesNet(t, ctx)
+	dn, svc := fn.dn, fn.svc
 
 	const c = files.DefaultChunkSize
 	for _, size := range []int64{0, 1, c - 1, c, c + 1, 3*c + 5} {
@@ -114,31 +86,8 @@ func TestFilesRoundTripsOnDevnet(t *testing.T) {
 func TestFilesSurviveHolderFaults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dn, err := devnet.Start(ctx, devnet.Options{Binary: borghui(t), Nodes: 5, Cells: shard.CellName, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dn.Stop()
-	id, err := wallet.NewNodeKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer id.Destroy()
-	recp := dn.Nodes()[0].Endpoints[shard.CellName].Recp
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if ms, err := shard.Discover(ctx, id, recp); err == nil && len(ms) == 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the shard cells did not all know each other")
-		}
-	}
-	store, err := conduit.DialShards(ctx, id, []string{recp}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	svc := &files.Service{Store: store, Keys: id}
+	fn := startFilesNet(t, ctx)
+	dn, id, recp, svc := fn.dn, fn.id, fn.recp, fn.svc
 	plain := make([]byte, 6*files.DefaultChunkSize+99)
 	rand.Read(plain)
 	st, err := svc.Upload(ctx, bytes.NewReader(plain), int64(len(plain)), "precious.bin", "", nil, nil)
@@ -225,4 +174,44 @@ func TestFilesSurviveHolderFaults(t *testing.T) {
 	// 2. Kill a holder outright (the first-asked one again).
 	victim.Kill()
 	readBack("with a holder dead")
+}
+
+// filesNet is a devnet of five shard processes and the Files service of one
+// identity on it (R=3).
+type filesNet struct {
+	dn   *devnet.Net
+	id   *wallet.Identity
+	recp string
+	svc  *files.Service
+}
+
+func startFilesNet(t *testing.T, ctx context.Context) *filesNet {
+	t.Helper()
+	dn, err := devnet.Start(ctx, devnet.Options{Binary: borghui(t), Nodes: 5, Cells: shard.CellName, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dn.Stop)
+	id, err := wallet.NewNodeKey() // any identity: it signs requests and derives file keys
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(id.Destroy)
+	recp := dn.Nodes()[0].Endpoints[shard.CellName].Recp
+	// The shard servers learn each other from their hellos.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		ms, err := shard.Discover(ctx, id, recp)
+		if err == nil && len(ms) == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shard cells did not all know each other: %d members, %v", len(ms), err)
+		}
+	}
+	store, err := conduit.DialShards(ctx, id, []string{recp}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	return &filesNet{dn: dn, id: id, recp: recp, svc: &files.Service{Store: store, Keys: id}}
 }

@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
 	mrand "math/rand/v2"
 	"testing"
 	"time"
 
-	"github.com/borgios/borghui/peer"
 	"github.com/borgios/borghui/peer/devnet"
 	"github.com/borgios/borghui/peer/treebench"
-	"github.com/borgios/borghui/signer"
 )
 
 // TestTreeHealsAfterLosingAQuarter runs 16 real node processes on loopback,
@@ -27,19 +24,7 @@ func TestTreeHealsAfterLosingAQuarter(t *testing.T) {
 	defer dn.Stop()
 
 	// Our own node in the tree, to broadcast from and to observe.
-	key, err := signer.GenerateMemKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dna, _ := peer.LookupDNA(treebench.Cell)
-	dna, _ = dna.WithOffset(51000 - dna.NetPort)
-	self, err := peer.Start(ctx, peer.Config{Key: key, Cells: []peer.DNA{dna}, IP: "127.0.0.1",
-		Join: map[string][]string{treebench.Cell: {dn.Nodes()[0].Endpoints[treebench.Cell].Net}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer self.Close()
-	me := self.Cell(treebench.Cell)
+	me := joinOwnNode(t, ctx, dn, 51000)
 	if err := treebench.WaitTree(ctx, dn, me, 30*time.Second); err != nil {
 		t.Fatalf("17 nodes did not form one tree: %v", err)
 	}
