@@ -35,8 +35,8 @@ func DialShards(ctx context.Context, key signer.Key, receptors []string, replica
 }
 
 // Put stores sealed bytes on R holders; fewer is an error.
-func (s *ShardStore) Put(ctx context.Context, sealed []byte) error {
-	_, err := s.net.Put(ctx, sealed)
+func (s *ShardStore) Put(ctx context.Context, id files.ID, sealed []byte) error {
+	_, err := s.net.PutSum(ctx, shard.ID(id), sealed)
 	return err
 }
 

@@ -5,12 +5,21 @@ import (
 	"fmt"
 
 	"github.com/borgios/borghui/peer/transport"
+	"github.com/borgios/borghui/signer"
 )
 
 // Caller makes one request of the shard cell on one node and returns the
 // verified response body. A failover layer can stand in for it.
 type Caller interface {
 	Call(ctx context.Context, typ string, body []byte) ([]byte, error)
+}
+
+// A HashedCaller can also send a body whose SHA-256 the caller already
+// knows, so a blob is not hashed again to sign it (a put's body is the
+// blob, and its hash is the shard's ID).
+type HashedCaller interface {
+	Caller
+	CallHashed(ctx context.Context, typ string, body []byte, sum ID) ([]byte, error)
 }
 
 // ReceptorCaller calls a node's receptor over a transport.Client (every
@@ -20,6 +29,11 @@ type ReceptorCaller struct{ C *transport.Client }
 // Call sends a signed request of type typ to the shard cell.
 func (r ReceptorCaller) Call(ctx context.Context, typ string, body []byte) ([]byte, error) {
 	return r.C.Request(ctx, CellName, typ, body)
+}
+
+// CallHashed is Call for a body whose SHA-256 is sum.
+func (r ReceptorCaller) CallHashed(ctx context.Context, typ string, body []byte, sum ID) ([]byte, error) {
+	return r.C.RequestHashed(ctx, CellName, typ, body, signer.Digest(sum))
 }
 
 // Client is the typed client of one shard cell node.
@@ -36,17 +50,36 @@ func (c *Client) call(ctx context.Context, typ string, body []byte) ([]byte, err
 	return b, nil
 }
 
+// callHashed is call for a body whose SHA-256 is sum.
+func (c *Client) callHashed(ctx context.Context, typ string, body []byte, sum ID) ([]byte, error) {
+	hc, ok := c.c.(HashedCaller)
+	if !ok {
+		return c.call(ctx, typ, body)
+	}
+	b, err := hc.CallHashed(ctx, typ, body, sum)
+	if err != nil {
+		return nil, fromRemote(typ, err)
+	}
+	return b, nil
+}
+
 // Put stores blob (the caller's ciphertext) under its SHA-256, referenced
 // by the caller's key. The node replicates it towards the target; the reply
 // says how many copies it confirmed. Fewer than the target is not an
 // error here (Network.Put reports it).
 func (c *Client) Put(ctx context.Context, blob []byte) (PutReply, error) {
-	id := Sum(blob)
-	body, err := EncodeFrame(PutHeader{ID: id}, blob)
-	if err != nil {
-		return PutReply{}, err
+	return c.PutSum(ctx, Sum(blob), blob)
+}
+
+// PutSum is Put for a blob whose ID (SHA-256) the caller already computed.
+// The body of a put is the blob itself, so the node learns the ID from the
+// envelope's body hash, which the transport has verified: a wrong id is
+// refused there.
+func (c *Client) PutSum(ctx context.Context, id ID, blob []byte) (PutReply, error) {
+	if len(blob) > MaxBlob {
+		return PutReply{}, fmt.Errorf("%w: blob of %d bytes, limit %d", ErrTooLarge, len(blob), MaxBlob)
 	}
-	b, err := c.call(ctx, TypePut, body)
+	b, err := c.callHashed(ctx, TypePut, blob, id)
 	if err != nil {
 		return PutReply{}, err
 	}

@@ -25,7 +25,7 @@
 // node-ID hex form), taken from the verified envelope, never from a field.
 //
 //	type            from→to     body                          answer                               errors
-//	shard.put       client→cell frame{id} + blob              {id,size,copies,target}              malformed, too-large, bad-hash, quota
+//	shard.put       client→cell blob (id = the body hash)     {id,size,copies,target}              too-large, body-hash, quota
 //	shard.get       client→cell {id}                          frame{id,size,holders,target} + blob malformed, not-found, corrupt
 //	shard.has       client→cell {ids: 1..1024}                {held: [ids]}                        malformed
 //	shard.delete    client→cell {id}                          {id,released,holders:[node ids]}     malformed, not-found, not-owner
@@ -41,8 +41,11 @@
 // Limits: MaxBatch 1024 ids, MaxOwners 256, MaxHolders 64 (also the
 // largest target), MaxMembers 1024, addresses ≤ 256 bytes.
 //
-// Semantics. put checks SHA-256(blob) = id, charges the size to the owner's
-// quota (per node, Config.Quota), and is idempotent: the same owner again
+// Semantics. A put's body is the blob itself: its id is the envelope's
+// body hash, which the transport verified, so the megabyte is hashed once
+// on arrival (and once by the client, whose shard ID it is). put charges
+// the size to the owner's quota (per node, Config.Quota), and is
+// idempotent: the same owner again
 // is a no-op success; another owner adds a reference (reference counted,
 // each owner charged). delete removes the caller's reference only; a
 // caller without one gets not-owner and nothing changes; the blob goes

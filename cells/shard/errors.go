@@ -85,6 +85,11 @@ func fromRemote(typ string, err error) error {
 				return fmt.Errorf("shard: %s: %w (%s)", typ, c.err, re.Message)
 			}
 		}
+		// A put's body is its blob: the transport's body-hash refusal is
+		// the blob not matching its id.
+		if re.Code == "body-hash" {
+			return fmt.Errorf("shard: %s: %w (%s)", typ, ErrHashMismatch, re.Message)
+		}
 	}
 	return fmt.Errorf("shard: %s: %w", typ, err)
 }

@@ -61,7 +61,11 @@ func (n *Network) client(ctx context.Context, m Member) (*Client, error) {
 // ErrUnderReplicated, with the reply. A refusal by the node (quota, hash)
 // is returned at once: another node would refuse the same.
 func (n *Network) Put(ctx context.Context, blob []byte) (PutReply, error) {
-	id := Sum(blob)
+	return n.PutSum(ctx, Sum(blob), blob)
+}
+
+// PutSum is Put for a blob whose ID (SHA-256) the caller already computed.
+func (n *Network) PutSum(ctx context.Context, id ID, blob []byte) (PutReply, error) {
 	var last error = ErrNoHolder
 	for _, m := range n.Ranked(id) {
 		c, err := n.client(ctx, m)
@@ -69,7 +73,7 @@ func (n *Network) Put(ctx context.Context, blob []byte) (PutReply, error) {
 			last = err
 			continue
 		}
-		r, err := c.Put(ctx, blob)
+		r, err := c.PutSum(ctx, id, blob)
 		if errors.Is(err, ErrQuota) || errors.Is(err, ErrHashMismatch) || errors.Is(err, ErrTooLarge) {
 			return PutReply{}, err
 		}
@@ -251,7 +255,15 @@ type pooled struct {
 }
 
 func (pc pooled) Call(ctx context.Context, typ string, body []byte) ([]byte, error) {
-	b, err := ReceptorCaller{C: pc.c}.Call(ctx, typ, body)
+	return pc.done(ReceptorCaller{C: pc.c}.Call(ctx, typ, body))
+}
+
+func (pc pooled) CallHashed(ctx context.Context, typ string, body []byte, sum ID) ([]byte, error) {
+	return pc.done(ReceptorCaller{C: pc.c}.CallHashed(ctx, typ, body, sum))
+}
+
+// done drops the connection when the call found it broken.
+func (pc pooled) done(b []byte, err error) ([]byte, error) {
 	if errors.Is(err, transport.ErrUnreachable) || errors.Is(err, transport.ErrClosed) {
 		pc.p.mu.Lock()
 		if pc.p.conns[pc.id] == pc.c {

@@ -101,11 +101,6 @@ func validAddr(s string) bool {
 	return err == nil
 }
 
-// PutHeader heads a put body; the blob follows raw.
-type PutHeader struct {
-	ID ID `json:"id"`
-}
-
 // PutReply answers a put: the copies confirmed after the node stored the
 // blob and replicated it, and the target.
 type PutReply struct {
@@ -262,25 +257,6 @@ func checkNodeIDs(what string, ids []string, limit int) error {
 		}
 	}
 	return nil
-}
-
-// DecodePut parses a put body and checks the blob against its id.
-func DecodePut(b []byte) (ID, []byte, error) {
-	h, blob, err := splitFrame(b)
-	if err != nil {
-		return ID{}, nil, err
-	}
-	var ph PutHeader
-	if err := decodeStrict(h, &ph); err != nil {
-		return ID{}, nil, err
-	}
-	if err := checkID(ph.ID); err != nil {
-		return ID{}, nil, err
-	}
-	if Sum(blob) != ph.ID {
-		return ID{}, nil, fmt.Errorf("%w: %s", ErrHashMismatch, ph.ID)
-	}
-	return ph.ID, blob, nil
 }
 
 // DecodeGetReply parses a get answer and checks the blob against its id and

@@ -10,14 +10,14 @@ import (
 func TestDecoders(t *testing.T) {
 	blob := []byte("ciphertext")
 	id := Sum(blob)
-	good, _ := EncodeFrame(PutHeader{ID: id}, blob)
-	wrong, _ := EncodeFrame(PutHeader{ID: Sum([]byte("x"))}, blob)
+	good, _ := EncodeFrame(ReplicateHeader{ID: id, Owners: []string{alice}}, blob)
+	wrong, _ := EncodeFrame(ReplicateHeader{ID: Sum([]byte("x")), Owners: []string{alice}}, blob)
 	tests := []struct {
 		name string
 		body []byte
 		want error
 	}{
-		{"good put", good, nil},
+		{"good replica", good, nil},
 		{"wrong hash", wrong, ErrHashMismatch},
 		{"short", []byte{0, 0}, ErrMalformed},
 		{"zero header", []byte{0, 0, 0, 0}, ErrMalformed},
@@ -28,11 +28,11 @@ func TestDecoders(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			gotID, gotBlob, err := DecodePut(tc.body)
+			h, gotBlob, err := DecodeReplicate(tc.body)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			if err == nil && (gotID != id || !bytes.Equal(gotBlob, blob)) {
+			if err == nil && (h.ID != id || !bytes.Equal(gotBlob, blob)) {
 				t.Fatal("decoded the wrong thing")
 			}
 		})

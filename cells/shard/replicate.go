@@ -2,6 +2,7 @@ package shard
 
 import (
 	"context"
+	"crypto/sha256"
 	"slices"
 	"sync"
 	"time"
@@ -35,14 +36,19 @@ func (s *Server) place(ctx context.Context, id ID, blob []byte, m Meta, check bo
 		if len(batch) == 0 {
 			break
 		}
+		// One replicate body for the batch, hashed once for all its targets.
+		body, err := EncodeFrame(ReplicateHeader{ID: id, Owners: m.Owners, Holders: slices.Clone(confirmed)}, blob)
+		if err != nil {
+			break
+		}
+		sum := sha256.Sum256(body)
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		known := slices.Clone(confirmed)
 		for _, h := range batch {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if s.ensureAt(ctx, h, id, blob, m, known, check) {
+				if s.ensureAt(ctx, h, id, body, sum, check) {
 					mu.Lock()
 					confirmed = append(confirmed, h.ID)
 					mu.Unlock()
@@ -61,8 +67,9 @@ func (s *Server) place(ctx context.Context, id ID, blob []byte, m Meta, check bo
 	return len(confirmed)
 }
 
-// ensureAt makes sure node h holds a good copy.
-func (s *Server) ensureAt(ctx context.Context, h Hello, id ID, blob []byte, m Meta, holders []string, check bool) bool {
+// ensureAt makes sure node h holds a good copy of id, pushing it the
+// replicate body (whose SHA-256 is sum) when it does not.
+func (s *Server) ensureAt(ctx context.Context, h Hello, id ID, body []byte, sum [32]byte, check bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
 	p := transport.Peer{ID: transport.NodeID(h.ID), Addr: h.Addr}
@@ -76,11 +83,7 @@ func (s *Server) ensureAt(ctx context.Context, h Hello, id ID, blob []byte, m Me
 			}
 		}
 	}
-	body, err := EncodeFrame(ReplicateHeader{ID: id, Owners: m.Owners, Holders: holders}, blob)
-	if err != nil {
-		return false
-	}
-	b, err := s.tr.Request(ctx, p, TypeReplicate, body)
+	b, err := s.tr.RequestHashed(ctx, p, TypeReplicate, body, sum)
 	if err != nil {
 		s.log.Debug("replica not placed", "shard", id.String(), "node", p.ID.Short(), "err", err)
 		return false

@@ -190,12 +190,14 @@ func (s *Server) collector() {
 }
 
 func (s *Server) handlePut(ctx context.Context, req *transport.Request) ([]byte, error) {
-	id, blob, err := DecodePut(req.Body)
-	if err != nil {
-		return nil, err
+	// The body is the blob; the transport verified its SHA-256 against the
+	// signed body hash, which is therefore the shard's ID.
+	id, blob := ID(req.Env.BodyHash), req.Body
+	if len(blob) > MaxBlob {
+		return nil, fmt.Errorf("%w: blob of %d bytes, limit %d", ErrTooLarge, len(blob), MaxBlob)
 	}
 	st := s.Store()
-	added, err := st.Put(id, []string{string(req.From)}, blob)
+	added, err := st.putVerified(id, []string{string(req.From)}, blob)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +286,7 @@ func (s *Server) handleReplicate(_ context.Context, req *transport.Request) ([]b
 		return nil, err
 	}
 	st := s.Store()
-	if _, err := st.Put(h.ID, h.Owners, blob); err != nil {
+	if _, err := st.putVerified(h.ID, h.Owners, blob); err != nil { // DecodeReplicate checked the hash
 		return nil, err
 	}
 	if err := st.AddHolders(h.ID, s.self, append(h.Holders, string(req.From))); err != nil {

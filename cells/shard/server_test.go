@@ -48,9 +48,8 @@ func TestNetwork(t *testing.T) {
 
 	t.Run("wrong hash refused", func(t *testing.T) {
 		blob := randBytes(t, 100)
-		body, _ := EncodeFrame(PutHeader{ID: Sum([]byte("other"))}, blob)
 		c := dialClient(t, tn, aliceKey, 0)
-		if _, err := c.call(ctx, TypePut, body); !errors.Is(err, ErrHashMismatch) {
+		if _, err := c.PutSum(ctx, Sum([]byte("other")), blob); !errors.Is(err, ErrHashMismatch) {
 			t.Fatalf("err = %v", err)
 		}
 	})

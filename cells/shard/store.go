@@ -155,6 +155,16 @@ func (s *Store) Put(id ID, owners []string, blob []byte) (added bool, err error)
 	if Sum(blob) != id {
 		return false, fmt.Errorf("%w: %s", ErrHashMismatch, id)
 	}
+	return s.putVerified(id, owners, blob)
+}
+
+// putVerified is Put for a blob whose hash the caller has checked (the
+// server: the transport's verified body hash, or DecodeReplicate), so a
+// megabyte is not hashed twice.
+func (s *Store) putVerified(id ID, owners []string, blob []byte) (added bool, err error) {
+	if len(blob) > MaxBlob {
+		return false, fmt.Errorf("%w: blob of %d bytes, limit %d", ErrTooLarge, len(blob), MaxBlob)
+	}
 	if len(owners) == 0 {
 		return false, fmt.Errorf("%w: a shard needs an owner", ErrMalformed)
 	}

@@ -11,9 +11,10 @@ import (
 
 // Store is where sealed shards live: the shard network, in practice.
 type Store interface {
-	// Put stores sealed bytes under their shard id on enough holders, or
-	// fails: fewer copies than the target is an error, never a success.
-	Put(ctx context.Context, sealed []byte) error
+	// Put stores sealed bytes under their shard id (id = ShardID(sealed),
+	// computed once by the caller) on enough holders, or fails: fewer
+	// copies than the target is an error, never a success.
+	Put(ctx context.Context, id ID, sealed []byte) error
 	// Fetch returns the sealed bytes of a shard (checked by the caller).
 	Fetch(ctx context.Context, id ID) ([]byte, error)
 }
@@ -95,11 +96,12 @@ func (s *Service) Upload(ctx context.Context, r io.Reader, size int64, name, mim
 		go func() {
 			defer wg.Done()
 			for jb := range jobs {
-				if err := s.Store.Put(ctx, jb.sealed); err != nil {
+				id := ShardID(jb.sealed)
+				if err := s.Store.Put(ctx, id, jb.sealed); err != nil {
 					fail(fmt.Errorf("files: storing chunk %d: %w", jb.i, err))
 					continue
 				}
-				ref := ChunkRef{ID: HexID(ShardID(jb.sealed)), Size: len(jb.sealed)}
+				ref := ChunkRef{ID: HexID(id), Size: len(jb.sealed)}
 				mu.Lock()
 				refs[jb.i] = ref
 				var jerr error
@@ -170,10 +172,11 @@ func (s *Service) Upload(ctx context.Context, r io.Reader, size int64, name, mim
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Put(ctx, sealedM); err != nil {
+	mid := ShardID(sealedM)
+	if err := s.Store.Put(ctx, mid, sealedM); err != nil {
 		return nil, fmt.Errorf("files: storing the manifest: %w", err)
 	}
-	return &Stored{Manifest: m, ManifestID: ShardID(sealedM), Key: key}, nil
+	return &Stored{Manifest: m, ManifestID: mid, Key: key}, nil
 }
 
 // storeFetcher adapts a Store to the Reader's Fetcher.

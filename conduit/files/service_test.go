@@ -22,14 +22,17 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{shards: map[ID][]byte{}} }
 
-func (m *memStore) Put(_ context.Context, sealed []byte) error {
+func (m *memStore) Put(_ context.Context, id ID, sealed []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failAfter > 0 && m.puts >= m.failAfter {
 		return errors.New("holder gone")
 	}
 	m.puts++
-	m.shards[ShardID(sealed)] = bytes.Clone(sealed)
+	if id != ShardID(sealed) {
+		return errors.New("wrong id")
+	}
+	m.shards[id] = bytes.Clone(sealed)
 	return nil
 }
 

@@ -36,7 +36,14 @@ func (t *Transport) Send(ctx context.Context, to Peer, typ string, body []byte) 
 // that does not verify is an error wrapping ErrBadResponse, an error
 // response is a *RemoteError (errors.Is(err, ErrRemote)).
 func (t *Transport) Request(ctx context.Context, to Peer, typ string, body []byte) ([]byte, error) {
-	env, err := t.outgoing(to, typ, body)
+	return t.RequestHashed(ctx, to, typ, body, sha256.Sum256(body))
+}
+
+// RequestHashed is Request for a body whose SHA-256 the caller already has
+// (one large body sent to several peers is hashed once). A wrong sum is
+// refused by the peer (body-hash).
+func (t *Transport) RequestHashed(ctx context.Context, to Peer, typ string, body []byte, sum signer.Digest) ([]byte, error) {
+	env, err := t.outgoingHashed(to, typ, body, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +53,11 @@ func (t *Transport) Request(ctx context.Context, to Peer, typ string, body []byt
 
 // outgoing checks and signs a message of the node's cell for to.
 func (t *Transport) outgoing(to Peer, typ string, body []byte) (*signer.Envelope, error) {
+	return t.outgoingHashed(to, typ, body, sha256.Sum256(body))
+}
+
+// outgoingHashed is outgoing for a body hashed by the caller.
+func (t *Transport) outgoingHashed(to Peer, typ string, body []byte, sum signer.Digest) (*signer.Envelope, error) {
 	if t.isClosed() {
 		return nil, ErrClosed
 	}
@@ -59,8 +71,8 @@ func (t *Transport) outgoing(to Peer, typ string, body []byte) (*signer.Envelope
 		return nil, fmt.Errorf("transport: %w: body of %d bytes, limit %d", signer.ErrTooLarge, len(body), t.cfg.MaxBody)
 	}
 	env := t.newEnvelope(t.cfg.Cell, typ, string(to.ID), signer.Digest{})
-	if err := t.sign(env, body); err != nil {
-		return nil, err
+	if err := signer.SignBodyHash(t.cfg.Key, env, sum, nil); err != nil {
+		return nil, fmt.Errorf("transport: sign: %w", err)
 	}
 	return env, nil
 }
