@@ -67,6 +67,8 @@ func benchFiles(args []string, stdout, stderr io.Writer) int {
 	var o filesbench.Options
 	fs.IntVar(&o.Nodes, "nodes", 5, "shard node processes on loopback")
 	fs.IntVar(&o.Replicas, "replicas", 3, "copies of every chunk (R)")
+	fs.IntVar(&o.Window, "window", 8, "chunks in flight, up and down")
+	fs.StringVar(&o.Dir, "dir", "", "folder for the nodes' data (default: the system's temp folder); the disk's write speed bounds the upload")
 	size := fs.String("size", "512MiB", "file size (bytes, or with KiB, MiB, GiB)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
