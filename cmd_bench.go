@@ -69,6 +69,7 @@ func benchFiles(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Replicas, "replicas", 3, "copies of every chunk (R)")
 	fs.IntVar(&o.Window, "window", 8, "chunks in flight, up and down")
 	fs.StringVar(&o.Dir, "dir", "", "folder for the nodes' data (default: the system's temp folder); the disk's write speed bounds the upload")
+	erasure := fs.String("erasure", "", "erasure-code as DATA+PARITY (e.g. 4+2) instead of --replicas copies")
 	size := fs.String("size", "512MiB", "file size (bytes, or with KiB, MiB, GiB)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +83,12 @@ func benchFiles(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui bench files:", err)
 		return 2
 	}
+	if *erasure != "" {
+		if _, err := fmt.Sscanf(*erasure, "%d+%d", &o.Data, &o.Parity); err != nil || o.Data < 1 || o.Parity < 1 {
+			fmt.Fprintln(stderr, "borghui bench files: --erasure wants DATA+PARITY, e.g. 4+2")
+			return 2
+		}
+	}
 	o.Size = n
 	if o.Binary, err = os.Executable(); err != nil {
 		fmt.Fprintln(stderr, "borghui bench:", err)
@@ -91,8 +98,12 @@ func benchFiles(args []string, stdout, stderr io.Writer) int {
 	return runBench(stdout, stderr, "files", *asJSON, func(ctx context.Context) (filesbench.Result, error) {
 		return filesbench.Run(ctx, o)
 	}, func(res filesbench.Result) string {
-		return fmt.Sprintf("%d nodes, R=%d, %d MiB: upload %.0f MB/s (%.0f%% of raw TLS), download %.0f MB/s (%.0f%%), raw TLS %.0f MB/s, peak RSS %.0f MB\n",
-			res.Nodes, res.Replicas, res.SizeBytes>>20, res.UploadMBps, res.UploadRatio*100, res.DownloadMBps, res.DownloadRatio*100, res.RawTLSMBps, res.PeakRSSMB)
+		layout := fmt.Sprintf("R=%d", res.Replicas)
+		if res.Erasure != "" {
+			layout = "erasure " + res.Erasure
+		}
+		return fmt.Sprintf("%d nodes, %s, %d MiB: upload %.0f MB/s (%.0f%% of raw TLS), download %.0f MB/s (%.0f%%), raw TLS %.0f MB/s, peak RSS %.0f MB\n",
+			res.Nodes, layout, res.SizeBytes>>20, res.UploadMBps, res.UploadRatio*100, res.DownloadMBps, res.DownloadRatio*100, res.RawTLSMBps, res.PeakRSSMB)
 	})
 }
 

@@ -46,5 +46,38 @@ func (s *ShardStore) Fetch(ctx context.Context, id files.ID) ([]byte, error) {
 	return b, err
 }
 
+// PutAt stores one copy of an erasure-coded shard on the node of slot
+// p.Slot in the rendezvous order of p.Group (wrapping past the members),
+// so the shards of a group land on distinct nodes while there are enough.
+func (s *ShardStore) PutAt(ctx context.Context, id files.ID, sealed []byte, p files.Place) error {
+	order := s.order(p)
+	if len(order) == 0 {
+		return fmt.Errorf("conduit: %w", shard.ErrNoHolder)
+	}
+	return s.net.PutOne(ctx, order[0], shard.ID(id), sealed)
+}
+
+// FetchAt reads an erasure-coded shard from its slot's node, then from the
+// others in the group's order.
+func (s *ShardStore) FetchAt(ctx context.Context, id files.ID, p files.Place) ([]byte, error) {
+	b, _, err := s.net.GetFrom(ctx, shard.ID(id), s.order(p))
+	return b, err
+}
+
+// order is the group's rendezvous order rotated to start at p's slot.
+func (s *ShardStore) order(p files.Place) []shard.Member {
+	ranked := s.net.Ranked(shard.ID(p.Group))
+	if len(ranked) == 0 {
+		return nil
+	}
+	k := p.Slot % len(ranked)
+	return append(ranked[k:], ranked[:k]...)
+}
+
+// Delete releases the caller's reference to a shard on every node holding it.
+func (s *ShardStore) Delete(ctx context.Context, id files.ID) error {
+	return s.net.Delete(ctx, shard.ID(id))
+}
+
 // Close closes the store's connections.
 func (s *ShardStore) Close() { s.pool.Close() }

@@ -90,6 +90,23 @@ func (c *Client) PutSum(ctx context.Context, id ID, blob []byte) (PutReply, erro
 	return r, err
 }
 
+// PutOne stores one copy of blob (whose SHA-256 is id) on this node only:
+// no replication. For shards the client places itself (erasure coding).
+func (c *Client) PutOne(ctx context.Context, id ID, blob []byte) (PutReply, error) {
+	if len(blob) > MaxBlob {
+		return PutReply{}, fmt.Errorf("%w: blob of %d bytes, limit %d", ErrTooLarge, len(blob), MaxBlob)
+	}
+	b, err := c.callHashed(ctx, TypePutOne, blob, id)
+	if err != nil {
+		return PutReply{}, err
+	}
+	r, err := DecodePutReply(b, id)
+	if err == nil && r.Size != int64(len(blob)) {
+		err = fmt.Errorf("%w: put answer size %d for %d bytes", ErrMalformed, r.Size, len(blob))
+	}
+	return r, err
+}
+
 // Get fetches the blob with id; its bytes are checked against id here too.
 func (c *Client) Get(ctx context.Context, id ID) (GetHeader, []byte, error) {
 	b, err := c.call(ctx, TypeGet, mustJSON(IDRequest{ID: id}))

@@ -26,6 +26,7 @@
 //
 //	type            from→to     body                          answer                               errors
 //	shard.put       client→cell blob (id = the body hash)     {id,size,copies,target}              too-large, body-hash, quota
+//	shard.putone    client→cell blob (id = the body hash)     {id,size,copies:1,target:1}          too-large, body-hash, quota
 //	shard.get       client→cell {id}                          frame{id,size,holders,target} + blob malformed, not-found, corrupt
 //	shard.has       client→cell {ids: 1..1024}                {held: [ids]}                        malformed
 //	shard.delete    client→cell {id}                          {id,released,holders:[node ids]}     malformed, not-found, not-owner

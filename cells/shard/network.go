@@ -89,6 +89,44 @@ func (n *Network) PutSum(ctx context.Context, id ID, blob []byte) (PutReply, err
 	return PutReply{}, fmt.Errorf("%w: put %s: %w", ErrNoHolder, id, last)
 }
 
+// PutOne stores a single copy of blob (whose SHA-256 is id) on member m,
+// which does not replicate it: the caller chose m (an erasure-coded group
+// spreads its shards over distinct members, see Ranked).
+func (n *Network) PutOne(ctx context.Context, m Member, id ID, blob []byte) error {
+	c, err := n.client(ctx, m)
+	if err != nil {
+		return err
+	}
+	_, err = c.PutOne(ctx, id, blob)
+	return err
+}
+
+// GetFrom reads id from the first of order that serves good bytes, with no
+// copy count and no repair (for single-copy shards, whose redundancy is
+// the caller's erasure code). It reports the nodes that failed.
+func (n *Network) GetFrom(ctx context.Context, id ID, order []Member) ([]byte, ReadReport, error) {
+	var rep ReadReport
+	var last error = ErrNoHolder
+	for _, m := range order {
+		c, err := n.client(ctx, m)
+		var blob []byte
+		if err == nil {
+			_, blob, err = c.Get(ctx, id)
+		}
+		if err != nil {
+			rep.Failed = append(rep.Failed, m.ID)
+			last = err
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		rep.Served, rep.Copies = m.ID, 1
+		return blob, rep, nil
+	}
+	return nil, rep, fmt.Errorf("%w: get %s: %w", ErrNoHolder, id, last)
+}
+
 // ReadReport says how a read went.
 type ReadReport struct {
 	// Served is the node that answered with good bytes.

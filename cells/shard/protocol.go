@@ -18,6 +18,7 @@ const CellName = "shardTreeCell"
 // Request types. Receptor (client → cell) types first, then node-to-node.
 const (
 	TypePut     = "shard.put"
+	TypePutOne  = "shard.putone"
 	TypeGet     = "shard.get"
 	TypeHas     = "shard.has"
 	TypeDelete  = "shard.delete"

@@ -90,7 +90,7 @@ func Mount(cell *peer.Cell, cfg Config) (*Server, error) {
 		typ string
 		h   transport.Handler
 	}{
-		{TypePut, s.handlePut}, {TypeGet, s.handleGet}, {TypeHas, s.handleHas},
+		{TypePut, s.handlePut}, {TypePutOne, s.handlePutOne}, {TypeGet, s.handleGet}, {TypeHas, s.handleHas},
 		{TypeDelete, s.handleDelete}, {TypeRepair, s.handleRepair}, {TypeMembers, s.handleMembers},
 	}
 	for _, r := range recp {
@@ -210,6 +210,20 @@ func (s *Server) handlePut(ctx context.Context, req *transport.Request) ([]byte,
 		copies = s.place(ctx, id, blob, m, false)
 	}
 	return mustJSON(PutReply{ID: id, Size: int64(len(blob)), Copies: min(copies, MaxHolders), Target: s.cfg.Replicas}), nil
+}
+
+// handlePutOne stores one copy here and places none elsewhere: the client
+// spreads the shards of an erasure-coded group over distinct nodes itself,
+// and Reed–Solomon, not copies, keeps them.
+func (s *Server) handlePutOne(_ context.Context, req *transport.Request) ([]byte, error) {
+	id, blob := ID(req.Env.BodyHash), req.Body
+	if len(blob) > MaxBlob {
+		return nil, fmt.Errorf("%w: blob of %d bytes, limit %d", ErrTooLarge, len(blob), MaxBlob)
+	}
+	if _, err := s.Store().putVerified(id, []string{string(req.From)}, blob); err != nil {
+		return nil, err
+	}
+	return mustJSON(PutReply{ID: id, Size: int64(len(blob)), Copies: 1, Target: 1}), nil
 }
 
 func (s *Server) handleGet(_ context.Context, req *transport.Request) ([]byte, error) {

@@ -33,8 +33,18 @@
 //
 // # Erasure coding
 //
-// Optionally, each group of Data chunks gets Parity Reed–Solomon shards
-// (klauspost/reedsolomon) over the sealed chunks, padded to the longest in
-// the group; any Data of the Data+Parity shards of a group rebuild it, so a
-// group survives the loss of Parity holders. Overhead is Parity/Data.
+// Optionally (Service.Erasure), each group of Data chunks gets Parity
+// Reed–Solomon shards (klauspost/reedsolomon) over the sealed chunks,
+// padded to the longest in the group; any Data of the Data+Parity shards of
+// a group rebuild it. Each shard is stored once, on a node chosen by the
+// group (SpreadStore.PutAt): slot s of group g goes to the s-th node of the
+// rendezvous order of GroupID(file, g), so a group's shards sit on distinct
+// nodes while there are at least Data+Parity of them, and the group
+// survives the loss of any Parity nodes at an overhead of Parity/Data
+// (4+2: 50%, against 200% for three copies; with fewer nodes than shards,
+// slots wrap and one node may hold two). A reader that cannot get a chunk
+// (dead or lying holder) rebuilds it from the group, each shard checked
+// against its ID, and stores the rebuilt shard again one lap further along
+// the group's order. The journal records a group only once all its shards
+// are stored.
 package files

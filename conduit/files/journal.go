@@ -36,14 +36,19 @@ type JournalHeader struct {
 	ChunkSize int    `json:"chunkSize"`
 	Source    string `json:"source,omitempty"` // where the bytes come from (upload)
 	ModTime   int64  `json:"modTime,omitempty"`
+	Data      int    `json:"data,omitempty"`   // erasure data chunks per group (upload); 0 = copies
+	Parity    int    `json:"parity,omitempty"` // erasure parity shards per group
 }
 
-// JournalChunk is one finished chunk.
+// JournalChunk is one finished chunk. With erasure coding the chunks of a
+// group are recorded once the whole group (parity included) is stored, and
+// the group's first chunk carries the parity shards.
 type JournalChunk struct {
-	Index   uint32   `json:"i"`
-	ID      HexID    `json:"id"`
-	Size    int      `json:"size"`
-	Holders []string `json:"holders,omitempty"`
+	Index   uint32     `json:"i"`
+	ID      HexID      `json:"id"`
+	Size    int        `json:"size"`
+	Holders []string   `json:"holders,omitempty"`
+	Parity  []ChunkRef `json:"parity,omitempty"`
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)

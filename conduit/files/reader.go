@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"time"
 )
 
 // Fetcher returns the sealed bytes of a shard (from whichever holder).
@@ -34,6 +36,9 @@ type Reader struct {
 	// one sealed chunk per prefetched chunk. 0 disables it.
 	Prefetch int
 	ahead    map[int64]chan fetched
+
+	spread  SpreadStore // erasure-coded file on a store that places shards
+	rebuilt int         // chunks rebuilt from their group
 }
 
 type fetched struct {
@@ -42,8 +47,33 @@ type fetched struct {
 }
 
 // NewReader returns a Reader of the file m describes.
+// An erasure-coded file (m.Erasure) is read through FetchAt when f is also
+// a SpreadStore, and a chunk that cannot be had is rebuilt from its group.
 func NewReader(ctx context.Context, m *Manifest, key *Key, f Fetcher) *Reader {
-	return &Reader{ctx: ctx, m: m, key: key, fetch: f, cur: -1, buf: make([]byte, 0, m.ChunkSize), ahead: map[int64]chan fetched{}}
+	r := &Reader{ctx: ctx, m: m, key: key, fetch: f, cur: -1, buf: make([]byte, 0, m.ChunkSize), ahead: map[int64]chan fetched{}}
+	if sp, ok := f.(SpreadStore); ok && m.Erasure != nil {
+		r.spread = sp
+	}
+	return r
+}
+
+// Rebuilt is how many chunks this reader rebuilt from their erasure group
+// because their holder was dead or served bad bytes.
+func (r *Reader) Rebuilt() int { return r.rebuilt }
+
+// place is where shard slot of group g of the file lives.
+func (r *Reader) place(g, slot int) Place {
+	return Place{Group: GroupID(ID(r.m.File), g), Slot: slot}
+}
+
+// fetchChunk fetches chunk i's sealed bytes (safe for concurrent use).
+func (r *Reader) fetchChunk(i int64) ([]byte, error) {
+	id := ID(r.m.Chunks[i].ID)
+	if r.spread != nil {
+		d := int64(r.m.Erasure.Data)
+		return r.spread.FetchAt(r.ctx, id, r.place(int(i/d), int(i%d)))
+	}
+	return r.fetch.Fetch(r.ctx, id)
 }
 
 // get returns chunk i's sealed bytes, from a prefetch when one is under way,
@@ -60,10 +90,10 @@ func (r *Reader) get(i int64) ([]byte, error) {
 		if _, on := r.ahead[k]; !on {
 			c := make(chan fetched, 1)
 			r.ahead[k] = c
-			go func(id ID) {
-				b, err := r.fetch.Fetch(r.ctx, id)
+			go func(k int64) {
+				b, err := r.fetchChunk(k)
 				c <- fetched{b, err}
-			}(ID(r.m.Chunks[k].ID))
+			}(k)
 		}
 	}
 	if ok {
@@ -74,7 +104,7 @@ func (r *Reader) get(i int64) ([]byte, error) {
 			return nil, r.ctx.Err()
 		}
 	}
-	return r.fetch.Fetch(r.ctx, ID(r.m.Chunks[i].ID))
+	return r.fetchChunk(i)
 }
 
 // Size is the plaintext size of the file.
@@ -118,19 +148,23 @@ func (r *Reader) load(i int64) error {
 	}
 	ref := r.m.Chunks[i]
 	sealed, err := r.get(i)
-	if err != nil {
-		return fmt.Errorf("files: chunk %d: %w", i, err)
-	}
 	clear(r.buf)
 	r.cur = -1
-	// The AEAD is the check: bytes that are not this chunk of this file
-	// under this key never open. Only then is the shard ID worth hashing,
-	// to tell a holder's wrong bytes from a wrong key.
-	r.buf, err = OpenChunk(r.buf[:0], r.key, ID(r.m.File), uint32(i), uint32(len(r.m.Chunks)), sealed)
-	if err != nil {
-		if ShardID(sealed) != ID(ref.ID) {
+	if err == nil {
+		// The AEAD is the check: bytes that are not this chunk of this
+		// file under this key never open. Only then is the shard ID worth
+		// hashing, to tell a holder's wrong bytes from a wrong key.
+		r.buf, err = OpenChunk(r.buf[:0], r.key, ID(r.m.File), uint32(i), uint32(len(r.m.Chunks)), sealed)
+		if err != nil && ShardID(sealed) != ID(ref.ID) {
 			err = ErrCorrupt
 		}
+	}
+	if err != nil && r.spread != nil && r.ctx.Err() == nil {
+		if sealed, err = r.rebuild(i); err == nil {
+			r.buf, err = OpenChunk(r.buf[:0], r.key, ID(r.m.File), uint32(i), uint32(len(r.m.Chunks)), sealed)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("files: chunk %d: %w", i, err)
 	}
 	r.cur = i
@@ -143,4 +177,54 @@ func (r *Reader) Close() error {
 	r.cur = -1
 	clear(r.ahead)
 	return nil
+}
+
+// rebuild restores chunk i from the other shards of its erasure group,
+// fetched in parallel and each checked against its shard ID, and stores
+// the rebuilt chunk again one lap further along the group's order of
+// nodes (best effort: the read does not wait for it).
+func (r *Reader) rebuild(i int64) ([]byte, error) {
+	e := r.m.Erasure
+	g := int(i) / e.Data
+	first := g * e.Data
+	n := min(e.Data, len(r.m.Chunks)-first)
+	chunks := make([][]byte, n)
+	sizes := make([]int, n)
+	parity := make([][]byte, e.Parity)
+	var wg sync.WaitGroup
+	get := func(dst *[]byte, ref ChunkRef, slot int) {
+		defer wg.Done()
+		b, err := r.spread.FetchAt(r.ctx, ID(ref.ID), r.place(g, slot))
+		if err == nil && ShardID(b) == ID(ref.ID) {
+			*dst = b
+		}
+	}
+	for k := 0; k < n; k++ {
+		sizes[k] = r.m.Chunks[first+k].Size
+		if first+k != int(i) {
+			wg.Add(1)
+			go get(&chunks[k], r.m.Chunks[first+k], k)
+		}
+	}
+	for k, ref := range e.Groups[g] {
+		wg.Add(1)
+		go get(&parity[k], ref, e.Data+k)
+	}
+	wg.Wait()
+	if err := Rebuild(chunks, sizes, parity, e.Data); err != nil {
+		return nil, err
+	}
+	sealed := chunks[int(i)-first]
+	id := ID(r.m.Chunks[i].ID)
+	if ShardID(sealed) != id {
+		return nil, ErrCorrupt
+	}
+	r.rebuilt++
+	again := r.place(g, int(i)-first+e.Data+e.Parity)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), time.Minute)
+		defer cancel()
+		_ = r.spread.PutAt(ctx, id, sealed, again)
+	}()
+	return sealed, nil
 }

@@ -27,13 +27,17 @@ type Options struct {
 	Size     int64  // default 512 MiB
 	Window   int    // chunks in flight (default 8)
 	Dir      string // parent folder of the nodes' data ("" = os.TempDir())
-	Log      io.Writer
+	// Data and Parity, when Data > 0, erasure-code the file (one copy of
+	// each shard) instead of keeping Replicas copies.
+	Data, Parity int
+	Log          io.Writer
 }
 
 // Result is what `borghui bench files --json` prints.
 type Result struct {
 	Nodes         int     `json:"nodes"`
 	Replicas      int     `json:"replicas"`
+	Erasure       string  `json:"erasure,omitempty"`
 	SizeBytes     int64   `json:"sizeBytes"`
 	UploadMBps    float64 `json:"uploadMBps"`
 	DownloadMBps  float64 `json:"downloadMBps"`
@@ -93,6 +97,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer store.Close()
 	svc := &files.Service{Store: store, Keys: id, Window: o.Window}
+	if o.Data > 0 {
+		svc.Erasure = &files.ErasureConfig{Data: o.Data, Parity: o.Parity}
+		res.Erasure = fmt.Sprintf("%d+%d", o.Data, o.Parity)
+	}
 
 	// Upload pseudo-random bytes (no disk in the way): an 8 MiB pattern
 	// repeated (chunks are sealed under random nonces, so equal plaintext
