@@ -29,6 +29,11 @@ Usage:
                                      (line 2, may be empty) and the keystore
                                      passphrase (line 3) on stdin; write the
                                      keystore
+  borghui files put --join ADDR [--erasure D+P] FILE
+  borghui files get --join ADDR LINK OUT
+                                     store a file on the network and print
+                                     its link, or fetch one; an interrupted
+                                     transfer resumes (passphrase on stdin)
   borghui node --cells LIST --data DIR [--join ADDR ...] [--port-offset N]
                                      run a full node of the listed cells
   borghui devnet --nodes N           run N node processes on loopback until Ctrl-C
@@ -56,6 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return identityCmd(args[1:], stdin, stdout, stderr)
 		case "node":
 			return nodeCmd(args[1:], stdin, stdout, stderr)
+		case "files":
+			return filesCmd(args[1:], stdin, stdout, stderr)
 		case "devnet":
 			return devnetCmd(args[1:], stdout, stderr)
 		case "sim":

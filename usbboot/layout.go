@@ -67,6 +67,10 @@ func (l Layout) Keystore() string { return l.Data }
 // Logs is the folder for the conduit's log files.
 func (l Layout) Logs() string { return filepath.Join(l.Data, "logs") }
 
+// Journals is where unfinished transfers keep their progress journals, so
+// they resume after a crash or a pulled stick.
+func (l Layout) Journals() string { return filepath.Join(l.Data, "journals") }
+
 // Settings is the file of small, non-secret per-stick settings.
 func (l Layout) Settings() string { return filepath.Join(l.Data, "settings.json") }
 
