@@ -16,7 +16,7 @@ func TestMeter(t *testing.T) {
 		etaKnown bool
 	}{
 		{0, 0, 0, false},
-		{500 * time.Millisecond, 5 << 20, 10.49, true}, // average so far before the first window
+		{500 * time.Millisecond, 5 << 20, 10.49, true},  // average so far before the first window
 		{500 * time.Millisecond, 10 << 20, 10.49, true}, // first full window
 		{time.Second, 30 << 20, 0.7*10.49 + 0.3*20.97, true},
 		{3 * time.Second, 30 << 20, 0.7*(0.7*10.49+0.3*20.97) + 0, true}, // a stall pulls the rate down
