@@ -4,8 +4,8 @@
 // The cell never sees plaintext and keeps exactly the bytes it was given.
 //
 // Three faces, as every cell: the protocol (protocol.go: types, limits,
-// strict decoders), the Server (server.go, replicate.go, members.go: mounts
-// on a peer.Cell) over a Store (store.go, blobfs.go, reconcile.go), and the
+// strict decoders), the Server (server.go, replicate.go; members from
+// package roster; mounts on a peer.Cell) over a Store (store.go, blobfs.go, reconcile.go), and the
 // Client (client.go: typed calls through a Caller) with Network
 // (network.go: rendezvous node selection, failover, copy counting, repair).
 //

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/borgios/borghui/cells/roster"
 	"net"
 
 	"github.com/borgios/borghui/peer/transport"
@@ -175,13 +176,9 @@ type ReplicateHeader struct {
 }
 
 // Hello announces a member: node ID, net address (node to node) and
-// receptor address (clients). Broadcast with the prefix "shard.hello " and
-// sent one-way to a newly seen member.
-type Hello struct {
-	ID   string `json:"id"`
-	Addr string `json:"addr"`
-	Recp string `json:"recp"`
-}
+// receptor address (clients); package roster sends and learns them under
+// the type "shard.hello".
+type Hello = roster.Member
 
 // HoldersNote tells a holder which nodes hold a blob (one-way, node to node).
 type HoldersNote struct {
@@ -412,12 +409,9 @@ func DecodeMembersReply(b []byte) (MembersReply, error) {
 
 // DecodeHello parses a member announcement.
 func DecodeHello(b []byte) (Hello, error) {
-	var h Hello
-	if err := decodeStrict(b, &h); err != nil {
-		return h, err
-	}
-	if !validNodeID(h.ID) || !validAddr(h.Addr) || !validAddr(h.Recp) {
-		return Hello{}, fmt.Errorf("%w: bad hello", ErrMalformed)
+	h, err := roster.DecodeHello(b)
+	if err != nil {
+		return Hello{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return h, nil
 }

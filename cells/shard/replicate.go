@@ -23,7 +23,7 @@ const pushTimeout = 10 * time.Second
 // are recorded (a repair replaces what was known: it verified) and told of
 // each other. place returns the confirmed copies.
 func (s *Server) place(ctx context.Context, id ID, blob []byte, m Meta, check bool) int {
-	ranked := Rank(id, s.members.list(), func(h Hello) string { return h.ID })
+	ranked := Rank(id, s.members.Members(), func(h Hello) string { return h.ID })
 	confirmed := []string{s.self}
 	var next int
 	for len(confirmed) < s.cfg.Replicas {
@@ -103,7 +103,7 @@ func (s *Server) noteHolders(id ID, holders []string) {
 		if n == s.self {
 			continue
 		}
-		h, ok := s.members.lookup(n)
+		h, ok := s.members.Lookup(n)
 		if !ok {
 			continue
 		}

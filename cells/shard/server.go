@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/borgios/borghui/cells/roster"
 	"github.com/borgios/borghui/peer"
 	"github.com/borgios/borghui/peer/transport"
 )
@@ -47,7 +48,7 @@ type Server struct {
 	tr      *transport.Transport
 	self    string
 	store   atomic.Pointer[Store]
-	members *members
+	members *roster.Roster
 	log     *slog.Logger
 
 	ctx    context.Context
@@ -84,7 +85,6 @@ func Mount(cell *peer.Cell, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, cell: cell, tr: cell.Transport(), self: string(cell.ID()), log: cfg.Log.With("cell", CellName)}
 	s.store.Store(st)
-	s.members = newMembers(Hello{ID: s.self, Addr: cell.Addr(), Recp: cell.ReceptorAddr()}, cfg.AnnounceEvery)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	recp := []struct {
 		typ string
@@ -105,19 +105,17 @@ func Mount(cell *peer.Cell, cfg Config) (*Server, error) {
 		err = s.tr.Handle(TypePeerHas, s.guard(s.member(s.handlePeerHas)))
 	}
 	if err == nil {
-		err = s.tr.HandleMessage(TypeHello, s.guard(s.handleHello))
+		err = s.tr.HandleMessage(TypeHolders, s.guard(s.member(s.handleHolders)))
 	}
 	if err == nil {
-		err = s.tr.HandleMessage(TypeHolders, s.guard(s.member(s.handleHolders)))
+		s.members, err = roster.Start(cell, roster.Config{Type: TypeHello, Every: cfg.AnnounceEvery, Poll: cfg.announcePoll, Log: s.log})
 	}
 	if err != nil {
 		s.cancel()
 		st.Close()
 		return nil, fmt.Errorf("shard: mounting: %w", err)
 	}
-	cell.OnDeliver(s.onDeliver)
-	s.wg.Add(2)
-	go s.announce()
+	s.wg.Add(1)
 	go s.collector()
 	return s, nil
 }
@@ -128,6 +126,7 @@ func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
 		s.cancel()
+		s.members.Close()
 		s.wg.Wait()
 		err = s.store.Load().Close()
 	})
@@ -141,7 +140,7 @@ func (s *Server) Store() *Store { return s.store.Load() }
 // receptor addresses.
 func (s *Server) Members() []Member {
 	var out []Member
-	for _, h := range s.members.list() {
+	for _, h := range s.members.Members() {
 		out = append(out, Member{ID: h.ID, Addr: h.Recp})
 	}
 	return out
@@ -164,7 +163,7 @@ func (s *Server) guard(h transport.Handler) transport.Handler {
 // member admits node-to-node requests from known members only.
 func (s *Server) member(h transport.Handler) transport.Handler {
 	return func(ctx context.Context, req *transport.Request) ([]byte, error) {
-		if !s.members.known(string(req.From)) {
+		if !s.members.Known(string(req.From)) {
 			return nil, fmt.Errorf("%w: %s", ErrNotMember, req.From.Short())
 		}
 		return h(ctx, req)
