@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/peer"
@@ -39,6 +40,7 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	passStdin := fs.Bool("passphrase-stdin", false, "read the node key's passphrase from stdin (line 1)")
 	testKDF := fs.Bool("test-kdf", false, "tests only: a tiny Argon2id cost for the node key")
 	loss := fs.Float64("loss", 0, "tests only: drop this fraction of outgoing tree messages")
+	skew := fs.Duration("clock-skew", 0, "tests only: pretend the host clock is off by this much (network time corrects it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -98,8 +100,12 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer key.Destroy()
 
+	if *skew != 0 {
+		log.Warn("test clock skew in use", "skew", skew.String())
+	}
+	clock := conduit.NewNetClock(func() time.Time { return time.Now().Add(*skew) })
 	cfg := peer.Config{
-		Key: key, Cells: dnas, IP: *ip, Join: joins, NoListen: *noListen,
+		Key: key, Cells: dnas, IP: *ip, Join: joins, NoListen: *noListen, Clock: clock.Now,
 		MonitorPublic: *monPublic, DataDir: layout.Data, BulkDir: filepath.Join(layout.Data, "bulk"),
 		Loss: *loss, Log: log,
 	}
@@ -118,7 +124,7 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui node:", err)
 		return 1
 	}
-	stopCells, err := conduit.MountCellServers(node, layout.Data, log)
+	stopCells, err := conduit.MountCellServers(node, conduit.CellsConfig{Dir: layout.Data, Clock: clock, Log: log})
 	if err != nil {
 		node.Close()
 		fmt.Fprintln(stderr, "borghui node:", err)

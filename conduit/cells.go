@@ -5,17 +5,32 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/borgios/borghui/cells/crono"
 	"github.com/borgios/borghui/cells/ftree"
 	"github.com/borgios/borghui/cells/shard"
 	"github.com/borgios/borghui/peer"
 )
 
+// CellsConfig configures the cell servers of a node.
+type CellsConfig struct {
+	// Dir is the node's data folder; each cell keeps its data below it.
+	Dir string
+	// Clock is the node's network clock: the crono cell, when the node
+	// runs it, becomes its offset source. Nil: the host clock.
+	Clock *NetClock
+	Log   *slog.Logger
+}
+
 // MountCellServers puts the server of each cell type the node runs on its
-// tree: shard storage and file maps, with their data under dataDir. The
-// returned function stops them (before the node closes).
-func MountCellServers(n *peer.Node, dataDir string, log *slog.Logger) (stop func(), err error) {
+// tree, with their data under cfg.Dir. The returned function stops them
+// (before the node closes).
+func MountCellServers(n *peer.Node, cfg CellsConfig) (stop func(), err error) {
+	log, dataDir := cfg.Log, cfg.Dir
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = NewNetClock(nil)
 	}
 	var stops []func()
 	stop = func() {
@@ -42,6 +57,15 @@ func MountCellServers(n *peer.Node, dataDir string, log *slog.Logger) (stop func
 			stop()
 			return nil, fmt.Errorf("conduit: ftree cell: %w", err)
 		}
+		stops = append(stops, func() { s.Close() })
+	}
+	if c := n.Cell(crono.CellName); c != nil {
+		s, err := crono.Mount(c, crono.Config{HostClock: cfg.Clock.Host, Log: log.With("cell", crono.CellName)})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("conduit: crono cell: %w", err)
+		}
+		cfg.Clock.Follow(s.Offset)
 		stops = append(stops, func() { s.Close() })
 	}
 	return stop, nil

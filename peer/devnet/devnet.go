@@ -32,6 +32,9 @@ type Options struct {
 	OffsetMode bool
 	// Args are extra arguments for every node (e.g. --loss 0.01).
 	Args []string
+	// NodeArgs, when set, gives extra arguments for node i (e.g. a
+	// different --clock-skew each).
+	NodeArgs func(i int) []string
 	// Stderr receives the nodes' logs (nil discards them).
 	Stderr io.Writer
 	// ReadyTimeout bounds the wait for each node's ready lines.
@@ -142,6 +145,9 @@ func (n *Net) launch(ctx context.Context, i int, noJoin bool) (*Node, error) {
 		}
 	}
 	args = append(args, n.opts.Args...)
+	if n.opts.NodeArgs != nil {
+		args = append(args, n.opts.NodeArgs(i)...)
+	}
 	node.cmd = exec.CommandContext(ctx, n.opts.Binary, args...)
 	node.cmd.Stdin = strings.NewReader("devnet node key\n")
 	node.cmd.Stderr = n.opts.Stderr
