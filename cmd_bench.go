@@ -13,17 +13,24 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/borgios/borghui/cells/ledger"
+	"github.com/borgios/borghui/cells/ledger/ledgerbench"
+	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/filesbench"
+	"github.com/borgios/borghui/peer/devnet"
 	"github.com/borgios/borghui/peer/treebench"
 )
 
 // benchCmd runs the benchmarks that need real processes.
 func benchCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "ledger" {
+		return benchLedger(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "files" {
 		return benchFiles(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "tree" {
-		fmt.Fprintln(stderr, "borghui bench: say which: tree or files")
+		fmt.Fprintln(stderr, "borghui bench: say which: tree, files, ledger or mail")
 		return 2
 	}
 	fs := flag.NewFlagSet("borghui bench tree", flag.ContinueOnError)
@@ -141,4 +148,68 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: want a positive number of bytes, KiB, MiB or GiB", s)
 	}
 	return n * mult, nil
+}
+
+// benchLedger measures the ledger on real node processes: it funds
+// accounts from the development network wallet and runs random transfers
+// through every node, optionally killing the tree's root midway.
+func benchLedger(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("borghui bench ledger", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	nodes := fs.Int("nodes", 5, "ledger node processes on loopback")
+	var o ledgerbench.BenchOptions
+	fs.IntVar(&o.Accounts, "accounts", 50, "accounts transferring among themselves")
+	fs.IntVar(&o.Transfers, "transfers", 1000, "random transfers")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "transfers submitted at once")
+	killRoot := fs.Bool("kill-root", false, "SIGKILL the tree's root when half the transfers are in")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui bench:", err)
+		return 1
+	}
+	o.Log = stderr
+	return runBench(stdout, stderr, "ledger", *asJSON, func(ctx context.Context) (ledgerbench.BenchResult, error) {
+		dir, err := os.MkdirTemp("", "borghui-bench-ledger-")
+		if err != nil {
+			return ledgerbench.BenchResult{}, err
+		}
+		defer os.RemoveAll(dir)
+		dn, err := devnet.Start(ctx, devnet.Options{Binary: bin, Nodes: *nodes, Cells: ledger.CellName, Dir: dir})
+		if err != nil {
+			return ledgerbench.BenchResult{}, err
+		}
+		defer dn.Stop()
+		wallet, err := conduit.DevNetworkWallet()
+		if err != nil {
+			return ledgerbench.BenchResult{}, err
+		}
+		defer wallet.Destroy()
+		o.NetworkKey = wallet
+		for _, n := range dn.Nodes() {
+			o.Addrs = append(o.Addrs, n.Endpoints[ledger.CellName].Recp)
+		}
+		if *killRoot {
+			o.Midway = func() string {
+				for _, n := range dn.Nodes() {
+					ep := n.Endpoints[ledger.CellName]
+					if st, err := treebench.ReadStatus(ep.Mon); err == nil && st.Root == st.ID {
+						n.Kill()
+						return ep.Recp
+					}
+				}
+				return ""
+			}
+		}
+		return ledgerbench.RunBench(ctx, o)
+	}, func(r ledgerbench.BenchResult) string {
+		return fmt.Sprintf("%d nodes, %d accounts, %d transfers: %.0f transfers/s, supply conserved %v, replicas identical %v (height %d)\n",
+			r.Nodes, r.Accounts, r.Transfers, r.TransfersPerSec, r.SupplyConserved, r.ReplicasIdentical, r.Height)
+	})
 }

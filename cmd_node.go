@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +41,7 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	passStdin := fs.Bool("passphrase-stdin", false, "read the node key's passphrase from stdin (line 1)")
 	testKDF := fs.Bool("test-kdf", false, "tests only: a tiny Argon2id cost for the node key")
 	loss := fs.Float64("loss", 0, "tests only: drop this fraction of outgoing tree messages")
+	netKeyHex := fs.String("network-key", "", "the network wallet's public key (hex); default: the development network, whose shells are play money")
 	skew := fs.Duration("clock-skew", 0, "tests only: pretend the host clock is off by this much (network time corrects it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -100,6 +102,13 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer key.Destroy()
 
+	var netKey []byte
+	if *netKeyHex != "" {
+		if netKey, err = hex.DecodeString(*netKeyHex); err != nil || len(netKey) != 65 {
+			fmt.Fprintln(stderr, "borghui node: --network-key wants 130 hex characters (an uncompressed public key)")
+			return 2
+		}
+	}
 	if *skew != 0 {
 		log.Warn("test clock skew in use", "skew", skew.String())
 	}
@@ -124,7 +133,7 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui node:", err)
 		return 1
 	}
-	stopCells, err := conduit.MountCellServers(node, conduit.CellsConfig{Dir: layout.Data, Clock: clock, Log: log})
+	stopCells, err := conduit.MountCellServers(node, conduit.CellsConfig{Dir: layout.Data, Clock: clock, Key: key, NetworkKey: netKey, Log: log})
 	if err != nil {
 		node.Close()
 		fmt.Fprintln(stderr, "borghui node:", err)

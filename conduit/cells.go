@@ -7,8 +7,10 @@ import (
 
 	"github.com/borgios/borghui/cells/crono"
 	"github.com/borgios/borghui/cells/ftree"
+	"github.com/borgios/borghui/cells/ledger"
 	"github.com/borgios/borghui/cells/shard"
 	"github.com/borgios/borghui/peer"
+	"github.com/borgios/borghui/signer"
 )
 
 // CellsConfig configures the cell servers of a node.
@@ -18,7 +20,13 @@ type CellsConfig struct {
 	// Clock is the node's network clock: the crono cell, when the node
 	// runs it, becomes its offset source. Nil: the host clock.
 	Clock *NetClock
-	Log   *slog.Logger
+	// Key is the node's key: the ledger signs the blocks it makes with it.
+	Key signer.Key
+	// NetworkKey is the network wallet's public key (65 bytes), from which
+	// the ledger's genesis derives; nil: the development network's
+	// (DevNetworkWallet), whose shells are play money.
+	NetworkKey []byte
+	Log        *slog.Logger
 }
 
 // MountCellServers puts the server of each cell type the node runs on its
@@ -56,6 +64,25 @@ func MountCellServers(n *peer.Node, cfg CellsConfig) (stop func(), err error) {
 			s.Close()
 			stop()
 			return nil, fmt.Errorf("conduit: ftree cell: %w", err)
+		}
+		stops = append(stops, func() { s.Close() })
+	}
+	if c := n.Cell(ledger.CellName); c != nil {
+		netKey := cfg.NetworkKey
+		if netKey == nil {
+			dev, err := DevNetworkWallet()
+			if err != nil {
+				stop()
+				return nil, err
+			}
+			netKey = dev.PublicKey()
+			dev.Destroy()
+		}
+		s, err := ledger.Mount(c, ledger.Config{Dir: filepath.Join(dataDir, "ledger"), Key: cfg.Key, NetworkKey: netKey,
+			Clock: cfg.Clock.Now, Log: log.With("cell", ledger.CellName)})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("conduit: ledger cell: %w", err)
 		}
 		stops = append(stops, func() { s.Close() })
 	}

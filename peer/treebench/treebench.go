@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	// Joins, as each process measured its own.
 	var joins []float64
 	for _, n := range dn.Nodes()[1:] {
-		st, err := status(n.Endpoints[Cell].Mon)
+		st, err := ReadStatus(n.Endpoints[Cell].Mon)
 		if err != nil {
 			return res, err
 		}
@@ -161,8 +161,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
-// status reads one cell's monitor.
-func status(mon string) (peer.Status, error) {
+// ReadStatus reads one cell's monitor (GET /status).
+func ReadStatus(mon string) (peer.Status, error) {
 	var s peer.Status
 	c := http.Client{Timeout: 2 * time.Second}
 	resp, err := c.Get("http://" + mon + "/status")
@@ -186,7 +186,7 @@ func Snapshot(dn *devnet.Net, me *peer.Cell) ([]peer.Status, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := status(n.Endpoints[Cell].Mon)
+			s, err := ReadStatus(n.Endpoints[Cell].Mon)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
@@ -256,7 +256,7 @@ func killAndHeal(ctx context.Context, dn *devnet.Net, me *peer.Cell, pick func(p
 		if !n.Alive() {
 			continue
 		}
-		if s, err := status(n.Endpoints[Cell].Mon); err == nil && pick(s) {
+		if s, err := ReadStatus(n.Endpoints[Cell].Mon); err == nil && pick(s) {
 			victim = n
 			break
 		}

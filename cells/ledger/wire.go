@@ -1,0 +1,276 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// Limits shared by the JSON encodings.
+const (
+	// MaxInteger bounds seqs, heights, sizes and timestamps: 2^53-1, the
+	// largest integer every JSON implementation represents exactly.
+	MaxInteger = 1<<53 - 1
+	// PublicKeyLen is the length of an uncompressed secp256k1 public key.
+	PublicKeyLen = 65
+	minSigLen    = 8
+	maxSigLen    = 72
+	maxDepth     = 8
+)
+
+// Hash is a SHA-256 value: a transfer id, a block hash, a state hash, a
+// shard id or a nonce. Its text form is 64 lowercase hex characters.
+type Hash [32]byte
+
+// IsZero reports whether h is all zero bytes.
+func (h Hash) IsZero() bool { return h == Hash{} }
+
+// String returns h as lowercase hex.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText accepts exactly 64 lowercase hex characters.
+func (h *Hash) UnmarshalText(b []byte) error { return fixedHex(h[:], b, "hash") }
+
+// ParseHash parses 64 lowercase hex characters.
+func ParseHash(s string) (Hash, error) {
+	var h Hash
+	err := h.UnmarshalText([]byte(s))
+	return h, err
+}
+
+// PubKey is a 65-byte uncompressed secp256k1 public key (0x04 ‖ X ‖ Y). Its
+// text form is 130 lowercase hex characters.
+type PubKey [PublicKeyLen]byte
+
+// IsZero reports whether k is all zero bytes (absent).
+func (k PubKey) IsZero() bool { return k == PubKey{} }
+
+// String returns k as lowercase hex.
+func (k PubKey) String() string { return hex.EncodeToString(k[:]) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (k PubKey) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText accepts exactly 130 lowercase hex characters starting 04.
+func (k *PubKey) UnmarshalText(b []byte) error {
+	if err := fixedHex(k[:], b, "public key"); err != nil {
+		return err
+	}
+	if k[0] != 0x04 {
+		return fmt.Errorf("%w: public key is not uncompressed", ErrMalformed)
+	}
+	return nil
+}
+
+// PubKeyOf converts a 65-byte uncompressed key.
+func PubKeyOf(b []byte) (PubKey, error) {
+	var k PubKey
+	if len(b) != PublicKeyLen || b[0] != 0x04 {
+		return k, fmt.Errorf("%w: public key is not 65-byte uncompressed", ErrMalformed)
+	}
+	copy(k[:], b)
+	return k, nil
+}
+
+// Sig is a DER ECDSA signature; its text form is lowercase hex.
+type Sig []byte
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Sig) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(s)), nil }
+
+// UnmarshalText accepts 8..72 bytes as lowercase hex.
+func (s *Sig) UnmarshalText(b []byte) error {
+	if len(b)%2 != 0 || len(b) < 2*minSigLen || len(b) > 2*maxSigLen || !lowerHex(b) {
+		return fmt.Errorf("%w: signature is not %d..%d bytes of lowercase hex", ErrMalformed, minSigLen, maxSigLen)
+	}
+	*s = make([]byte, len(b)/2)
+	_, err := hex.Decode(*s, b)
+	return err
+}
+
+func fixedHex(dst, b []byte, what string) error {
+	if len(b) != 2*len(dst) || !lowerHex(b) {
+		return fmt.Errorf("%w: %s is not %d lowercase hex characters", ErrMalformed, what, 2*len(dst))
+	}
+	_, err := hex.Decode(dst, b)
+	return err
+}
+
+func lowerHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendJCSString appends s as an RFC 8785 (JCS) JSON string: '"' and '\'
+// escaped with a backslash, the control characters U+0000..U+001F as
+// \b \t \n \f \r or \u00xx (lowercase hex), everything else as its UTF-8
+// bytes. s must be valid UTF-8.
+func appendJCSString(b []byte, s string) []byte {
+	const hexdig = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexdig[c>>4], hexdig[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// validMemo reports whether s is at most MaxMemo bytes of UTF-8 without
+// control characters (C0, DEL, C1).
+func validMemo(s string) bool {
+	if len(s) > MaxMemo || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeStrict parses b into v: at most max bytes, one JSON object, object
+// keys of lowercase ASCII letters only and no key twice in one object (so
+// encoding/json's case-insensitive matching cannot alias a field), no
+// unknown member, nothing after the value.
+func decodeStrict(b []byte, max int, v any) error {
+	if len(b) > max {
+		return fmt.Errorf("%w: body of %d bytes, limit %d", ErrMalformed, len(b), max)
+	}
+	if err := checkKeys(b); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data", ErrMalformed)
+	}
+	return nil
+}
+
+// checkKeys walks the JSON tokens of b: the top level must be an object,
+// nesting at most maxDepth, keys lowercase letters, no duplicate keys.
+func checkKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		obj  bool
+		key  bool // next token of an object is a key
+		seen map[string]bool
+	}
+	var stack []*frame
+	first := true
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if len(stack) != 0 || first {
+				return fmt.Errorf("%w: truncated JSON", ErrMalformed)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		if first {
+			if d, ok := tok.(json.Delim); !ok || d != '{' {
+				return fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
+			}
+		}
+		first = false
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.key {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].obj {
+					stack[len(stack)-1].key = true
+				}
+				if len(stack) == 0 {
+					return trailing(dec)
+				}
+				continue
+			}
+			k, _ := tok.(string)
+			if !lowerKey(k) || top.seen[k] {
+				return fmt.Errorf("%w: bad or repeated member name %q", ErrMalformed, k)
+			}
+			top.seen[k] = true
+			top.key = false
+			continue
+		}
+		switch d, _ := tok.(json.Delim); d {
+		case '{', '[':
+			if len(stack) >= maxDepth {
+				return fmt.Errorf("%w: nested too deeply", ErrMalformed)
+			}
+			stack = append(stack, &frame{obj: d == '{', key: d == '{', seen: map[string]bool{}})
+			continue
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && stack[len(stack)-1].obj {
+			stack[len(stack)-1].key = true
+		}
+		if len(stack) == 0 {
+			return trailing(dec)
+		}
+	}
+}
+
+func trailing(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data", ErrMalformed)
+	}
+	return nil
+}
+
+func lowerKey(k string) bool {
+	if k == "" || len(k) > 32 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 'a' || k[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("ledger: encoding: " + err.Error())
+	}
+	return b
+}
