@@ -9,20 +9,28 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/borgios/borghui/cells/ledger"
 	"github.com/borgios/borghui/cells/ledger/ledgerbench"
+	"github.com/borgios/borghui/cells/mail"
+	"github.com/borgios/borghui/cells/mail/mailbench"
 	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/filesbench"
 	"github.com/borgios/borghui/peer/devnet"
 	"github.com/borgios/borghui/peer/treebench"
+	"github.com/borgios/borghui/signer"
 )
 
 // benchCmd runs the benchmarks that need real processes.
 func benchCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "mail" {
+		return benchMail(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "ledger" {
 		return benchLedger(args[1:], stdout, stderr)
 	}
@@ -212,4 +220,54 @@ func benchLedger(args []string, stdout, stderr io.Writer) int {
 		return fmt.Sprintf("%d nodes, %d accounts, %d transfers: %.0f transfers/s, supply conserved %v, replicas identical %v (height %d)\n",
 			r.Nodes, r.Accounts, r.Transfers, r.TransfersPerSec, r.SupplyConserved, r.ReplicasIdentical, r.Height)
 	})
+}
+
+// benchMail measures send → delivered latency on real mail processes.
+func benchMail(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("borghui bench mail", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	nodes := fs.Int("nodes", 5, "mail node processes on loopback")
+	var o mailbench.Options
+	fs.IntVar(&o.Messages, "messages", 50, "letters to send")
+	fs.IntVar(&o.Size, "size", 1024, "body size in bytes")
+	fs.IntVar(&o.Concurrency, "concurrency", 1, "letters sent at once")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui bench:", err)
+		return 1
+	}
+	return runBench(stdout, stderr, "mail", *asJSON, func(ctx context.Context) (mailbench.Result, error) {
+		dir, err := os.MkdirTemp("", "borghui-bench-mail-")
+		if err != nil {
+			return mailbench.Result{}, err
+		}
+		defer os.RemoveAll(dir)
+		dn, err := devnet.Start(ctx, devnet.Options{Binary: bin, Nodes: *nodes, Cells: mail.CellName, Dir: dir})
+		if err != nil {
+			return mailbench.Result{}, err
+		}
+		defer dn.Stop()
+		for _, n := range dn.Nodes() {
+			o.Receptors = append(o.Receptors, n.Endpoints[mail.CellName].Recp)
+		}
+		o.Dir = filepath.Join(dir, "accounts")
+		// The cells learn each other from their hellos; wait for all.
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+			key, _ := signer.GenerateMemKey(nil)
+			if ms, _, err := mail.Discover(ctx, key, o.Receptors[0]); err == nil && len(ms) == *nodes {
+				break
+			}
+			if time.Now().After(deadline) {
+				return mailbench.Result{}, errors.New("the mail cells did not all find each other")
+			}
+		}
+		return mailbench.Run(ctx, o)
+	}, func(r mailbench.Result) string { return r.String() + "\n" })
 }

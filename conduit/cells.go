@@ -8,6 +8,7 @@ import (
 	"github.com/borgios/borghui/cells/crono"
 	"github.com/borgios/borghui/cells/ftree"
 	"github.com/borgios/borghui/cells/ledger"
+	"github.com/borgios/borghui/cells/mail"
 	"github.com/borgios/borghui/cells/shard"
 	"github.com/borgios/borghui/peer"
 	"github.com/borgios/borghui/signer"
@@ -83,6 +84,14 @@ func MountCellServers(n *peer.Node, cfg CellsConfig) (stop func(), err error) {
 		if err != nil {
 			stop()
 			return nil, fmt.Errorf("conduit: ledger cell: %w", err)
+		}
+		stops = append(stops, func() { s.Close() })
+	}
+	if c := n.Cell(mail.CellName); c != nil {
+		s, err := mail.Mount(c, mail.Config{Dir: filepath.Join(dataDir, "mail"), Clock: cfg.Clock.Now, Log: log.With("cell", mail.CellName)})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("conduit: mail cell: %w", err)
 		}
 		stops = append(stops, func() { s.Close() })
 	}

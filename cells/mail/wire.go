@@ -1,0 +1,457 @@
+package mail
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/borgios/borghui/wallet/address"
+)
+
+// Limits shared by the encodings.
+const (
+	// MaxInteger bounds versions, sizes and timestamps: 2^53-1, the largest
+	// integer every JSON implementation represents exactly.
+	MaxInteger = 1<<53 - 1
+	// PublicKeyLen is the length of an uncompressed secp256k1 public key.
+	PublicKeyLen = 65
+	// MaxMUIDLen bounds the text of a MUID (Base58Check of 21 bytes is at
+	// most 34 characters).
+	MaxMUIDLen = 36
+	minSigLen  = 8
+	maxSigLen  = 72
+	maxDepth   = 8
+	maxKeyLen  = 32
+)
+
+// MsgID is a message id: 16 random bytes chosen by the sender. Its text
+// form is 32 lowercase hex characters; the zero id (absent, e.g. no
+// in-reply-to) is the empty string.
+type MsgID [16]byte
+
+// IsZero reports whether id is all zero bytes.
+func (id MsgID) IsZero() bool { return id == MsgID{} }
+
+// String returns id as lowercase hex ("" for the zero id).
+func (id MsgID) String() string {
+	if id.IsZero() {
+		return ""
+	}
+	return hex.EncodeToString(id[:])
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (id MsgID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText accepts "" (zero) or exactly 32 lowercase hex characters
+// of a non-zero id.
+func (id *MsgID) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*id = MsgID{}
+		return nil
+	}
+	if err := fixedHex(id[:], b, "message id"); err != nil {
+		return err
+	}
+	if id.IsZero() {
+		return fmt.Errorf("%w: message id is zero", ErrMalformed)
+	}
+	return nil
+}
+
+// ParseMsgID parses the text form of a non-zero id.
+func ParseMsgID(s string) (MsgID, error) {
+	var id MsgID
+	if err := id.UnmarshalText([]byte(s)); err != nil {
+		return id, err
+	}
+	if id.IsZero() {
+		return id, fmt.Errorf("%w: message id is empty", ErrMalformed)
+	}
+	return id, nil
+}
+
+// PrekeyID names a one-time prekey: 8 random bytes, 16 lowercase hex
+// characters as text.
+type PrekeyID [8]byte
+
+// String returns id as lowercase hex.
+func (id PrekeyID) String() string { return hex.EncodeToString(id[:]) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (id PrekeyID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText accepts exactly 16 lowercase hex characters.
+func (id *PrekeyID) UnmarshalText(b []byte) error { return fixedHex(id[:], b, "prekey id") }
+
+// KeyID says which of the recipient's HPKE keys an envelope is sealed to:
+// LongTerm, or the text form of a PrekeyID.
+type KeyID string
+
+// LongTerm is the KeyID of the long-term key (no forward secrecy).
+const LongTerm KeyID = "longterm"
+
+// PrekeyKeyID is the KeyID of prekey id.
+func PrekeyKeyID(id PrekeyID) KeyID { return KeyID(id.String()) }
+
+// Prekey returns the prekey the KeyID names; ok is false for LongTerm.
+func (k KeyID) Prekey() (id PrekeyID, ok bool) {
+	if k == LongTerm {
+		return id, false
+	}
+	if fixedHex(id[:], []byte(k), "prekey id") != nil {
+		return id, false
+	}
+	return id, true
+}
+
+// ForwardSecret reports whether the KeyID names a one-time prekey.
+func (k KeyID) ForwardSecret() bool { _, ok := k.Prekey(); return ok }
+
+func (k KeyID) check() error {
+	if k == LongTerm {
+		return nil
+	}
+	if _, ok := k.Prekey(); !ok {
+		return fmt.Errorf("%w: key id is neither %q nor 16 lowercase hex", ErrMalformed, LongTerm)
+	}
+	return nil
+}
+
+// PubKey is a 65-byte uncompressed secp256k1 public key (0x04 ‖ X ‖ Y). Its
+// text form is 130 lowercase hex characters.
+type PubKey [PublicKeyLen]byte
+
+// IsZero reports whether k is all zero bytes (absent).
+func (k PubKey) IsZero() bool { return k == PubKey{} }
+
+// String returns k as lowercase hex.
+func (k PubKey) String() string { return hex.EncodeToString(k[:]) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (k PubKey) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText accepts exactly 130 lowercase hex characters starting 04.
+func (k *PubKey) UnmarshalText(b []byte) error {
+	if err := fixedHex(k[:], b, "public key"); err != nil {
+		return err
+	}
+	if k[0] != 0x04 {
+		return fmt.Errorf("%w: public key is not uncompressed", ErrMalformed)
+	}
+	return nil
+}
+
+// PubKeyOf converts a 65-byte uncompressed key.
+func PubKeyOf(b []byte) (PubKey, error) {
+	var k PubKey
+	if len(b) != PublicKeyLen || b[0] != 0x04 {
+		return k, fmt.Errorf("%w: public key is not 65-byte uncompressed", ErrMalformed)
+	}
+	copy(k[:], b)
+	return k, nil
+}
+
+// MUIDOf returns the MUID (address) of a 65-byte public key.
+func MUIDOf(pub []byte) (string, error) {
+	m, err := address.MUID(pub)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return m, nil
+}
+
+// CheckMUID reports whether s is a well-formed MUID (Base58Check, version
+// 0x00, 20-byte hash).
+func CheckMUID(s string) error {
+	if s == "" || len(s) > MaxMUIDLen {
+		return fmt.Errorf("%w: MUID of %d characters", ErrMalformed, len(s))
+	}
+	if _, err := address.ParseMUID(s); err != nil {
+		return fmt.Errorf("%w: MUID: %w", ErrMalformed, err)
+	}
+	return nil
+}
+
+// Sig is a DER ECDSA signature; its text form is lowercase hex.
+type Sig []byte
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Sig) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(s)), nil }
+
+// UnmarshalText accepts 8..72 bytes as lowercase hex.
+func (s *Sig) UnmarshalText(b []byte) error {
+	if len(b)%2 != 0 || len(b) < 2*minSigLen || len(b) > 2*maxSigLen || !lowerHex(b) {
+		return fmt.Errorf("%w: signature is not %d..%d bytes of lowercase hex", ErrMalformed, minSigLen, maxSigLen)
+	}
+	*s = make([]byte, len(b)/2)
+	_, err := hex.Decode(*s, b)
+	return err
+}
+
+// Blob is opaque bytes; its text form is unpadded base64url (RFC 4648 §5).
+type Blob []byte
+
+// MarshalText implements encoding.TextMarshaler.
+func (x Blob) MarshalText() ([]byte, error) {
+	return []byte(base64.RawURLEncoding.EncodeToString(x)), nil
+}
+
+// UnmarshalText accepts canonical unpadded base64url only.
+func (x *Blob) UnmarshalText(b []byte) error {
+	out, err := base64.RawURLEncoding.Strict().DecodeString(string(b))
+	if err != nil {
+		return fmt.Errorf("%w: not unpadded base64url", ErrMalformed)
+	}
+	*x = out
+	return nil
+}
+
+func fixedHex(dst, b []byte, what string) error {
+	if len(b) != 2*len(dst) || !lowerHex(b) {
+		return fmt.Errorf("%w: %s is not %d lowercase hex characters", ErrMalformed, what, 2*len(dst))
+	}
+	_, err := hex.Decode(dst, b)
+	return err
+}
+
+func lowerHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendString appends s as an RFC 8785 (JCS) JSON string: '"' and '\'
+// escaped, control characters as \b \t \n \f \r or \u00xx (lowercase hex),
+// everything else literal UTF-8. s must be valid UTF-8 (checked by the
+// callers' check methods).
+func appendString(b []byte, s string) []byte {
+	const hexd = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		start = i + 1
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
+func appendInt(b []byte, v int64) []byte   { return strconv.AppendInt(b, v, 10) }
+
+// text checks a free-text field: valid UTF-8 of at most max bytes.
+func text(s string, max int, what string) error {
+	if len(s) > max || !utf8.ValidString(s) {
+		return fmt.Errorf("%w: %s is not 0..%d bytes of UTF-8", ErrMalformed, what, max)
+	}
+	return nil
+}
+
+// Capability links (the ftree cell's "borg://cap/<64 hex>#<base64url>").
+// The mail cell only checks their form; it never resolves them.
+const (
+	// LinkPrefix starts every capability link.
+	LinkPrefix = "borg://cap/"
+	// MaxLinkLen bounds a capability link.
+	MaxLinkLen = 512
+	capFixed   = 2 + 32 + 8 + 1 // version, flags, key, size, name length
+)
+
+// CheckLink reports whether s has the form of a file capability link
+// (cells/ftree EncodeLink): the prefix, a 64-hex manifest id, '#', and
+// unpadded base64url of version 1 ‖ flags ‖ key(32) ‖ size(8) ‖ nameLen ‖
+// name. Attachments are links, never bytes.
+func CheckLink(s string) error {
+	if len(s) > MaxLinkLen {
+		return fmt.Errorf("%w: link too long", ErrMalformed)
+	}
+	rest, ok := strings.CutPrefix(s, LinkPrefix)
+	if !ok {
+		return fmt.Errorf("%w: link does not start with %s", ErrMalformed, LinkPrefix)
+	}
+	path, frag, ok := strings.Cut(rest, "#")
+	if !ok || len(path) != 64 || !lowerHex([]byte(path)) {
+		return fmt.Errorf("%w: link has no 64-hex manifest id and key fragment", ErrMalformed)
+	}
+	sec, err := base64.RawURLEncoding.Strict().DecodeString(frag)
+	defer clear(sec)
+	if err != nil || len(sec) < capFixed || sec[0] != 1 || sec[1]&^1 != 0 || len(sec) != capFixed+int(sec[capFixed-1]) ||
+		!utf8.Valid(sec[capFixed:]) {
+		return fmt.Errorf("%w: link fragment is not a version 1 capability", ErrMalformed)
+	}
+	return nil
+}
+
+// decodeStrict parses b into v: at most max bytes, one JSON object, object
+// keys of lowercase ASCII letters only and no key twice in one object (so
+// encoding/json's case-insensitive matching cannot alias a field), no
+// unknown member, nothing after the value.
+func decodeStrict(b []byte, max int, v any) error {
+	if len(b) > max {
+		return fmt.Errorf("%w: body of %d bytes, limit %d", ErrMalformed, len(b), max)
+	}
+	if err := checkKeys(b); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data", ErrMalformed)
+	}
+	return nil
+}
+
+// checkKeys walks the JSON tokens of b: the top level must be an object,
+// nesting at most maxDepth, keys lowercase letters, no duplicate keys.
+func checkKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		obj  bool
+		key  bool // next token of an object is a key
+		seen map[string]bool
+	}
+	var stack []*frame
+	first := true
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if len(stack) != 0 || first {
+				return fmt.Errorf("%w: truncated JSON", ErrMalformed)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		if first {
+			if d, ok := tok.(json.Delim); !ok || d != '{' {
+				return fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
+			}
+		}
+		first = false
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.key {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].obj {
+					stack[len(stack)-1].key = true
+				}
+				if len(stack) == 0 {
+					return trailing(dec)
+				}
+				continue
+			}
+			k, _ := tok.(string)
+			if !lowerKey(k) || top.seen[k] {
+				return fmt.Errorf("%w: bad or repeated member name %q", ErrMalformed, k)
+			}
+			top.seen[k] = true
+			top.key = false
+			continue
+		}
+		switch d, _ := tok.(json.Delim); d {
+		case '{', '[':
+			if len(stack) >= maxDepth {
+				return fmt.Errorf("%w: nested too deeply", ErrMalformed)
+			}
+			stack = append(stack, &frame{obj: d == '{', key: d == '{', seen: map[string]bool{}})
+			continue
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && stack[len(stack)-1].obj {
+			stack[len(stack)-1].key = true
+		}
+		if len(stack) == 0 {
+			return trailing(dec)
+		}
+	}
+}
+
+func trailing(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data", ErrMalformed)
+	}
+	return nil
+}
+
+func lowerKey(k string) bool {
+	if k == "" || len(k) > maxKeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 'a' || k[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// Frames carry raw bytes next to a JSON header (protocol rule: binary
+// bodies travel raw, never base64 in JSON):
+//
+//	uint32 big-endian header length H (1..MaxHeader) ‖ header JSON (H) ‖ raw bytes
+const MaxHeader = 64 << 10
+
+func encodeFrame(header, raw []byte) []byte {
+	b := make([]byte, 4, 4+len(header)+len(raw))
+	binary.BigEndian.PutUint32(b, uint32(len(header)))
+	b = append(b, header...)
+	return append(b, raw...)
+}
+
+func splitFrame(b []byte) (header, raw []byte, err error) {
+	if len(b) < 4 {
+		return nil, nil, fmt.Errorf("%w: frame too short", ErrMalformed)
+	}
+	h := binary.BigEndian.Uint32(b)
+	if h == 0 || h > MaxHeader || int64(h) > int64(len(b)-4) {
+		return nil, nil, fmt.Errorf("%w: frame header length %d", ErrMalformed, h)
+	}
+	return b[4 : 4+h], b[4+h:], nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("mail: encoding a known type: " + err.Error())
+	}
+	return b
+}
