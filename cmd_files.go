@@ -64,7 +64,7 @@ func filesCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fail := func(err error) int {
-		fmt.Fprintln(stderr, "borghui files:", conduit.UserMessage(err))
+		fmt.Fprintf(stderr, "borghui files: %s\n  (%v)\n", conduit.UserMessage(err), err)
 		return 1
 	}
 	layout, err := usbboot.Locate(*data)

@@ -34,6 +34,10 @@ Usage:
                                      store a file on the network and print
                                      its link, or fetch one; an interrupted
                                      transfer resumes (passphrase on stdin)
+  borghui mail publish|send|receive|flush --join ADDR [--to MUID --subject S]
+                                     your mail card, send (body after the
+                                     passphrase on stdin), collect; an
+                                     interrupted send goes out once later
   borghui node --cells LIST --data DIR [--join ADDR ...] [--port-offset N]
                                      run a full node of the listed cells
   borghui devnet --nodes N           run N node processes on loopback until Ctrl-C
@@ -63,6 +67,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return nodeCmd(args[1:], stdin, stdout, stderr)
 		case "files":
 			return filesCmd(args[1:], stdin, stdout, stderr)
+		case "mail":
+			return mailCmd(args[1:], stdin, stdout, stderr)
 		case "devnet":
 			return devnetCmd(args[1:], stdout, stderr)
 		case "sim":
