@@ -1,13 +1,12 @@
 package mail
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
+	"github.com/borgios/borghui/cells/internal/strictjson"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -27,7 +26,6 @@ const (
 	MaxMUIDLen = 36
 	minSigLen  = 8
 	maxSigLen  = 72
-	maxDepth   = 8
 	maxKeyLen  = 32
 )
 
@@ -313,115 +311,14 @@ func CheckLink(s string) error {
 	return nil
 }
 
-// decodeStrict parses b into v: at most max bytes, one JSON object, object
-// keys of lowercase ASCII letters only and no key twice in one object (so
-// encoding/json's case-insensitive matching cannot alias a field), no
-// unknown member, nothing after the value.
+// decodeStrict parses b into v with package strictjson's rules (one
+// object, lowercase member names, none repeated or unknown, at most max
+// bytes, nothing after it).
 func decodeStrict(b []byte, max int, v any) error {
-	if len(b) > max {
-		return fmt.Errorf("%w: body of %d bytes, limit %d", ErrMalformed, len(b), max)
-	}
-	if err := checkKeys(b); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := strictjson.Decode(b, max, v); err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: trailing data", ErrMalformed)
-	}
 	return nil
-}
-
-// checkKeys walks the JSON tokens of b: the top level must be an object,
-// nesting at most maxDepth, keys lowercase letters, no duplicate keys.
-func checkKeys(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	type frame struct {
-		obj  bool
-		key  bool // next token of an object is a key
-		seen map[string]bool
-	}
-	var stack []*frame
-	first := true
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			if len(stack) != 0 || first {
-				return fmt.Errorf("%w: truncated JSON", ErrMalformed)
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		if first {
-			if d, ok := tok.(json.Delim); !ok || d != '{' {
-				return fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
-			}
-		}
-		first = false
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.obj && top.key {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:len(stack)-1]
-				if len(stack) > 0 && stack[len(stack)-1].obj {
-					stack[len(stack)-1].key = true
-				}
-				if len(stack) == 0 {
-					return trailing(dec)
-				}
-				continue
-			}
-			k, _ := tok.(string)
-			if !lowerKey(k) || top.seen[k] {
-				return fmt.Errorf("%w: bad or repeated member name %q", ErrMalformed, k)
-			}
-			top.seen[k] = true
-			top.key = false
-			continue
-		}
-		switch d, _ := tok.(json.Delim); d {
-		case '{', '[':
-			if len(stack) >= maxDepth {
-				return fmt.Errorf("%w: nested too deeply", ErrMalformed)
-			}
-			stack = append(stack, &frame{obj: d == '{', key: d == '{', seen: map[string]bool{}})
-			continue
-		case '}', ']':
-			stack = stack[:len(stack)-1]
-		}
-		if len(stack) > 0 && stack[len(stack)-1].obj {
-			stack[len(stack)-1].key = true
-		}
-		if len(stack) == 0 {
-			return trailing(dec)
-		}
-	}
-}
-
-func trailing(dec *json.Decoder) error {
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: trailing data", ErrMalformed)
-	}
-	return nil
-}
-
-func lowerKey(k string) bool {
-	if k == "" || len(k) > maxKeyLen {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < 'a' || k[i] > 'z' {
-			return false
-		}
-	}
-	return true
 }
 
 // Frames carry raw bytes next to a JSON header (protocol rule: binary
