@@ -10,7 +10,7 @@ BIN     := bin/borghui
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-go lint generate check-generate bench bench-tree bench-sim fuzz clean
+.PHONY: all build run test test-go test-ledger lint generate check-generate bench bench-tree bench-sim fuzz clean
 
 all: build
 
@@ -25,13 +25,18 @@ run: build
 # the browser tests in headless Chromium (required here: a missing Chromium
 # fails the run instead of skipping it) and the 10^4-node churn and partition
 # simulations.
-test: lint test-go
+test: lint test-go test-ledger
 
 test-go:
 	# -p 1: one package at a time. Several packages start five in-process
 	# nodes each (ledger, crono, mail, shard); under -race on two cores,
 	# running them side by side starves the trees' timers into splits.
 	BORGHUI_REQUIRE_BROWSER=1 BORGHUI_SIM_LARGE=1 go test -race -count=1 -p 1 -timeout 20m ./...
+
+# The ledger's 1,000-transfer five-node test with its root killed, at full
+# speed (it skips itself under -race, where the nodes cannot keep up).
+test-ledger:
+	go test -count=1 -run 'TestNetworkRandomTransfers' ./cells/ledger/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -30,7 +30,7 @@ func TestTreeRejectsCraftedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dn.Stop()
-	member := joinOwnNode(t, ctx, dn, 52000)
+	member := joinOwnNode(t, ctx, dn, "127.0.9.2")
 	if err := treebench.WaitTree(ctx, dn, member, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -123,15 +123,17 @@ func rejections(s peer.Status) uint64 {
 
 func isRemote(err error) bool { return errors.Is(err, transport.ErrRemote) }
 
-func joinOwnNode(t *testing.T, ctx context.Context, dn *devnet.Net, port int) *peer.Cell {
+// joinOwnNode starts an in-process node of the tree on ip (a loopback
+// address of its own, so its well-known ports cannot collide with the
+// devnet's or with the system's outgoing connections) joined to dn.
+func joinOwnNode(t *testing.T, ctx context.Context, dn *devnet.Net, ip string) *peer.Cell {
 	t.Helper()
 	key, err := signer.GenerateMemKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dna, _ := peer.LookupDNA(treebench.Cell)
-	dna, _ = dna.WithOffset(port - dna.NetPort)
-	self, err := peer.Start(ctx, peer.Config{Key: key, Cells: []peer.DNA{dna}, IP: "127.0.0.1",
+	self, err := peer.Start(ctx, peer.Config{Key: key, Cells: []peer.DNA{dna}, IP: ip,
 		Join: map[string][]string{treebench.Cell: {dn.Nodes()[0].Endpoints[treebench.Cell].Net}}})
 	if err != nil {
 		t.Fatal(err)

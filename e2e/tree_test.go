@@ -24,7 +24,7 @@ func TestTreeHealsAfterLosingAQuarter(t *testing.T) {
 	defer dn.Stop()
 
 	// Our own node in the tree, to broadcast from and to observe.
-	me := joinOwnNode(t, ctx, dn, 51000)
+	me := joinOwnNode(t, ctx, dn, "127.0.9.1")
 	if err := treebench.WaitTree(ctx, dn, me, 30*time.Second); err != nil {
 		t.Fatalf("17 nodes did not form one tree: %v", err)
 	}
@@ -117,7 +117,7 @@ func TestNodeRejoinsAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dn.Stop()
-	me := joinOwnNode(t, ctx, dn, 53000)
+	me := joinOwnNode(t, ctx, dn, "127.0.9.3")
 	if err := treebench.WaitTree(ctx, dn, me, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
