@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 	"unicode"
 
@@ -192,6 +193,13 @@ func (c *Card) Verify() error {
 	if err := c.check(); err != nil {
 		return err
 	}
+	// A card is verified once per content: senders read the same card from
+	// R cells for every letter, and parsing its ML-KEM keys is the costly
+	// part (more than half a sender's CPU before this cache).
+	done := cardVerified(c)
+	if done.seen() {
+		return nil
+	}
 	m, err := MUIDOf(c.Owner[:])
 	if err != nil {
 		return err
@@ -207,7 +215,49 @@ func (c *Card) Verify() error {
 			return err
 		}
 	}
-	return verifySig(c.Owner[:], c.Hash(), c.Signature)
+	if err := verifySig(c.Owner[:], c.Hash(), c.Signature); err != nil {
+		return err
+	}
+	done.remember()
+	return nil
+}
+
+// verifiedCards remembers the cards whose full verification passed, by
+// the SHA-256 of their signed bytes and their signature, so the same bytes
+// are not verified again. Bounded: emptied when it grows past its limit.
+var verifiedCards = struct {
+	sync.Mutex
+	m map[[32]byte]struct{}
+}{m: map[[32]byte]struct{}{}}
+
+const maxVerifiedCards = 4096
+
+type cardKey [32]byte
+
+func cardVerified(c *Card) cardKey {
+	h := sha256.New()
+	sum := c.Hash()
+	h.Write(sum[:])
+	h.Write(c.Signature)
+	var k cardKey
+	h.Sum(k[:0])
+	return k
+}
+
+func (k cardKey) seen() bool {
+	verifiedCards.Lock()
+	defer verifiedCards.Unlock()
+	_, ok := verifiedCards.m[k]
+	return ok
+}
+
+func (k cardKey) remember() {
+	verifiedCards.Lock()
+	defer verifiedCards.Unlock()
+	if len(verifiedCards.m) >= maxVerifiedCards {
+		clear(verifiedCards.m)
+	}
+	verifiedCards.m[k] = struct{}{}
 }
 
 // Sign sets Owner and MUID from k and signs the card (low-S).
