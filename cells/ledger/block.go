@@ -147,19 +147,19 @@ func (b *Block) VerifySignatures() error {
 // checked; the others are added to it once they verify.
 func verifyTransfers(ts []*Transfer, ids []Hash, cache *sigCache) error {
 	if cache != nil {
-		var todo []*Transfer
-		var todoIDs []Hash
+		var unchecked []*Transfer
+		var uncheckedIDs []Hash
 		for i, t := range ts {
 			if !cache.has(ids[i], t.Sig) {
-				todo = append(todo, t)
-				todoIDs = append(todoIDs, ids[i])
+				unchecked = append(unchecked, t)
+				uncheckedIDs = append(uncheckedIDs, ids[i])
 			}
 		}
-		if err := verifyTransfers(todo, todoIDs, nil); err != nil {
+		if err := verifyTransfers(unchecked, uncheckedIDs, nil); err != nil {
 			return err
 		}
-		for i, t := range todo {
-			cache.add(todoIDs[i], t.Sig)
+		for i, t := range unchecked {
+			cache.add(uncheckedIDs[i], t.Sig)
 		}
 		return nil
 	}
