@@ -386,7 +386,7 @@ func (a *Account) Receive(ctx context.Context) (*ReceiveReport, error) {
 		return rep, err
 	}
 	var ack []MsgID
-	var todo []Listing
+	var wanted []Listing
 	for _, l := range ls {
 		id := l.Header.ID
 		switch {
@@ -395,10 +395,10 @@ func (a *Account) Receive(ctx context.Context) (*ReceiveReport, error) {
 		case a.unreadable[id] != nil:
 			rep.Unreadable = append(rep.Unreadable, Rejection{id, a.unreadable[id]})
 		default:
-			todo = append(todo, l)
+			wanted = append(wanted, l)
 		}
 	}
-	envs, err := a.cfg.Net.Fetch(ctx, a.muid, todo)
+	envs, err := a.cfg.Net.Fetch(ctx, a.muid, wanted)
 	if err != nil {
 		return rep, err
 	}
