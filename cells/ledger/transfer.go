@@ -3,6 +3,7 @@ package ledger
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/borgios/borghui/cells/internal/jcs"
 	"strconv"
 	"time"
 
@@ -47,13 +48,13 @@ func (t *Transfer) Canonical() []byte {
 	b = append(b, `","from":"`...)
 	b = append(b, t.From.String()...)
 	b = append(b, `","memo":`...)
-	b = appendJCSString(b, t.Memo)
+	b = jcs.AppendString(b, t.Memo)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, t.Seq, 10)
 	b = append(b, `,"time":`...)
 	b = strconv.AppendInt(b, t.Time, 10)
 	b = append(b, `,"to":`...)
-	b = appendJCSString(b, t.To)
+	b = jcs.AppendString(b, t.To)
 	return append(b, '}')
 }
 

@@ -83,14 +83,6 @@ func TestTransferCanonical(t *testing.T) {
 	}
 }
 
-func TestJCSString(t *testing.T) {
-	got := string(appendJCSString(nil, "a\"\\\b\t\n\f\r\x01\x1fé€<>&"))
-	want := `"a\"\\\b\t\n\f\r\u0001\u001fé€<>&"`
-	if got != want {
-		t.Fatalf("got %s want %s", got, want)
-	}
-}
-
 func TestTransferValidation(t *testing.T) {
 	a := keyA(t)
 	base := newState()

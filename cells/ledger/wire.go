@@ -109,37 +109,6 @@ func lowerHex(b []byte) bool {
 	return true
 }
 
-// appendJCSString appends s as an RFC 8785 (JCS) JSON string: '"' and '\'
-// escaped with a backslash, the control characters U+0000..U+001F as
-// \b \t \n \f \r or \u00xx (lowercase hex), everything else as its UTF-8
-// bytes. s must be valid UTF-8.
-func appendJCSString(b []byte, s string) []byte {
-	const hexdig = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\b':
-			b = append(b, '\\', 'b')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\f':
-			b = append(b, '\\', 'f')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexdig[c>>4], hexdig[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
 // validMemo reports whether s is at most MaxMemo bytes of UTF-8 without
 // control characters (C0, DEL, C1).
 func validMemo(s string) bool {

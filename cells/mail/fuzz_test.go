@@ -300,11 +300,3 @@ func FuzzJCSString(f *testing.F) {
 		}
 	})
 }
-
-func TestJCSString(t *testing.T) {
-	got := string(appendString(nil, "a\"b\\c\x01\x1f\b\t\n\f\r\u2028é\x7f<>&"))
-	want := `"a\"b\\c\u0001\u001f\b\t\n\f\r` + "\u2028é\x7f<>&" + `"`
-	if got != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/borgios/borghui/cells/internal/jcs"
 	"github.com/borgios/borghui/cells/internal/strictjson"
 	"strconv"
 	"strings"
@@ -229,41 +230,8 @@ func lowerHex(b []byte) bool {
 	return true
 }
 
-// appendString appends s as an RFC 8785 (JCS) JSON string: '"' and '\'
-// escaped, control characters as \b \t \n \f \r or \u00xx (lowercase hex),
-// everything else literal UTF-8. s must be valid UTF-8 (checked by the
-// callers' check methods).
-func appendString(b []byte, s string) []byte {
-	const hexd = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		start = i + 1
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
-		}
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as an RFC 8785 JSON string (package jcs).
+func appendString(b []byte, s string) []byte { return jcs.AppendString(b, s) }
 
 func appendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
 func appendInt(b []byte, v int64) []byte   { return strconv.AppendInt(b, v, 10) }
