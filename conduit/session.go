@@ -1,0 +1,163 @@
+package conduit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/borgios/borghui/cells/crono"
+	"github.com/borgios/borghui/cells/ftree"
+	"github.com/borgios/borghui/cells/ledger"
+	"github.com/borgios/borghui/cells/mail"
+	"github.com/borgios/borghui/cells/shard"
+	"github.com/borgios/borghui/conduit/drive"
+	"github.com/borgios/borghui/conduit/files"
+	"github.com/borgios/borghui/failover"
+	"github.com/borgios/borghui/peer/transport"
+	"github.com/borgios/borghui/wallet"
+)
+
+// Endpoints are the receptors of each cell type the conduit may use, by
+// cell name (shardTreeCell, ftreeFileMgrCell, peerPaysCell, mailTreeCell,
+// cronoTreeCell).
+type Endpoints map[string][]failover.Endpoint
+
+// Session is what an unlocked person has on the network: their files,
+// mail, wallet and network time, as the UI uses them.
+type Session struct {
+	Drive  *drive.Drive
+	Files  *files.Service
+	Mail   *mail.Account
+	Wallet *Wallet
+	Clock  *crono.Clock
+
+	shards *ShardStore
+	roots  *FtreeRoots
+	pool   *mail.Pool
+	crono  []*transport.Client
+}
+
+// SessionOptions configures Connect.
+type SessionOptions struct {
+	// Dir is the data folder on the stick: mail keeps its prekeys,
+	// mailbox and outbox below it, and the endpoints are saved there.
+	Dir string
+	// Nick goes on the mail card.
+	Nick string
+	// Replicas is R for shards (default 3).
+	Replicas int
+	// OnSwitch is told when a wallet call moves to another endpoint.
+	OnSwitch func(from, to failover.Endpoint, why error)
+}
+
+// Connect opens the unlocked person's session over eps: the shard and
+// ftree cells for the drive (loaded), the mail cells for the mail account,
+// the ledger cells for the wallet, the crono cells for network time
+// (synced once; a failure leaves the host clock). Every cell type is
+// needed but crono. The endpoints are saved on the stick for next time.
+func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) (*Session, error) {
+	id, err := c.Signer()
+	if err != nil {
+		return nil, err
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = shard.DefaultReplicas
+	}
+	s := &Session{}
+	fail := func(err error) (*Session, error) {
+		s.Close()
+		return nil, err
+	}
+	addrs := func(cell string) []string {
+		var out []string
+		for _, e := range eps[cell] {
+			out = append(out, e.Addr)
+		}
+		return out
+	}
+	if s.shards, err = DialShards(ctx, id, addrs(shard.CellName), o.Replicas); err != nil {
+		return fail(err)
+	}
+	if s.roots, err = DialFtree(ctx, id, addrs(ftree.CellName)); err != nil {
+		return fail(err)
+	}
+	s.Files = &files.Service{Store: s.shards, Keys: id}
+	s.Drive = drive.New(drive.Config{Files: s.Files, Roots: s.roots, Release: s.shards, Owner: id, Now: c.cfg.Now})
+	if err := s.Drive.Load(ctx); err != nil {
+		return fail(err)
+	}
+	if s.Mail, s.pool, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), o.Nick); err != nil {
+		return fail(err)
+	}
+	if s.Wallet, err = NewWallet(id, eps[ledger.CellName], WalletOptions{OnSwitch: o.OnSwitch, Clock: c.cfg.Now}); err != nil {
+		return fail(err)
+	}
+	var callers []crono.Caller
+	for _, a := range addrs(crono.CellName) {
+		if tc, err := transport.Dial(ctx, a, transport.ClientConfig{Key: id}); err == nil {
+			s.crono = append(s.crono, tc)
+			callers = append(callers, crono.ReceptorCaller{C: tc})
+		}
+	}
+	s.Clock = crono.NewClock(callers, c.cfg.Now)
+	if len(callers) > 0 {
+		if err := s.Clock.Sync(ctx); err != nil {
+			c.log.Warn("network time not synced; using this computer's clock", "err", err)
+		}
+	}
+	lists := map[string]*failover.List{}
+	for cell, es := range eps {
+		lists[cell] = failover.New(failover.Config{Cell: cell}, es)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err == nil {
+		if err := failover.Save(filepath.Join(o.Dir, "endpoints.json"), lists); err != nil {
+			c.log.Warn("endpoints not saved", "err", err)
+		}
+	}
+	return s, nil
+}
+
+// openMail opens the mail account over the mail cells found through the
+// first receptor that answers.
+func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir, nick string) (*mail.Account, *mail.Pool, error) {
+	var errs []error
+	for _, a := range receptors {
+		members, replicas, err := mail.Discover(ctx, id, a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		pool := mail.NewPool(id)
+		acct, err := mail.OpenAccount(mail.AccountConfig{Identity: id, Dir: dir, Net: mail.NewMulti(pool.Dial, members, replicas), Nick: nick})
+		if err != nil {
+			pool.Close()
+			return nil, nil, err
+		}
+		return acct, pool, nil
+	}
+	return nil, nil, fmt.Errorf("conduit: no mail cell answered: %w", errors.Join(errs...))
+}
+
+// Close ends the session's connections and closes the mail account.
+func (s *Session) Close() {
+	if s.Mail != nil {
+		s.Mail.Close()
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	if s.Wallet != nil {
+		s.Wallet.Close()
+	}
+	if s.roots != nil {
+		s.roots.Close()
+	}
+	if s.shards != nil {
+		s.shards.Close()
+	}
+	for _, c := range s.crono {
+		c.Close()
+	}
+}
