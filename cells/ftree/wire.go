@@ -1,10 +1,10 @@
 package ftree
 
 import (
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"github.com/borgios/borghui/cells/internal/strictjson"
+	"github.com/borgios/borghui/cells/internal/wire"
 	"strconv"
 )
 
@@ -15,8 +15,8 @@ const (
 	MaxInteger = 1<<53 - 1
 	// PublicKeyLen is the length of an uncompressed secp256k1 public key.
 	PublicKeyLen = 65
-	minSigLen    = 8
-	maxSigLen    = 72
+	minSigLen    = wire.MinSigLen
+	maxSigLen    = wire.MaxSigLen
 )
 
 // Hash is a SHA-256 value: a shard id, a record hash or a share id. Its
@@ -70,54 +70,16 @@ func PubKeyOf(b []byte) (PubKey, error) {
 }
 
 // Sig is a DER ECDSA signature; its text form is lowercase hex.
-type Sig []byte
-
-// MarshalText implements encoding.TextMarshaler.
-func (s Sig) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(s)), nil }
-
-// UnmarshalText accepts 8..72 bytes as lowercase hex.
-func (s *Sig) UnmarshalText(b []byte) error {
-	if len(b)%2 != 0 || len(b) < 2*minSigLen || len(b) > 2*maxSigLen || !lowerHex(b) {
-		return fmt.Errorf("%w: signature is not %d..%d bytes of lowercase hex", ErrMalformed, minSigLen, maxSigLen)
-	}
-	*s = make([]byte, len(b)/2)
-	_, err := hex.Decode(*s, b)
-	return err
-}
+type Sig = wire.Sig
 
 // Blob is opaque bytes; its text form is unpadded base64url (RFC 4648 §5).
-type Blob []byte
-
-// MarshalText implements encoding.TextMarshaler.
-func (x Blob) MarshalText() ([]byte, error) {
-	return []byte(base64.RawURLEncoding.EncodeToString(x)), nil
-}
-
-// UnmarshalText accepts canonical unpadded base64url only.
-func (x *Blob) UnmarshalText(b []byte) error {
-	out, err := base64.RawURLEncoding.Strict().DecodeString(string(b))
-	if err != nil {
-		return fmt.Errorf("%w: not unpadded base64url", ErrMalformed)
-	}
-	*x = out
-	return nil
-}
+type Blob = wire.Blob
 
 func fixedHex(dst, b []byte, what string) error {
-	if len(b) != 2*len(dst) || !lowerHex(b) {
+	if !wire.FixedHex(dst, b) {
 		return fmt.Errorf("%w: %s is not %d lowercase hex characters", ErrMalformed, what, 2*len(dst))
 	}
-	_, err := hex.Decode(dst, b)
-	return err
-}
-
-func lowerHex(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 func uitoa(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/borgios/borghui/cells/internal/wire"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -562,7 +563,7 @@ func checkIDs(ids []MsgID) error {
 }
 
 func checkNodeID(id string) error {
-	if len(id) != nodeIDLen || !strings.HasPrefix(id, "04") || !lowerHex([]byte(id)) {
+	if len(id) != nodeIDLen || !strings.HasPrefix(id, "04") || !wire.LowerHex([]byte(id)) {
 		return fmt.Errorf("%w: node id is not 130 lowercase hex starting 04", ErrMalformed)
 	}
 	return nil

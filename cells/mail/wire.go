@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/borgios/borghui/cells/internal/jcs"
 	"github.com/borgios/borghui/cells/internal/strictjson"
+	"github.com/borgios/borghui/cells/internal/wire"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,8 +26,8 @@ const (
 	// MaxMUIDLen bounds the text of a MUID (Base58Check of 21 bytes is at
 	// most 34 characters).
 	MaxMUIDLen = 36
-	minSigLen  = 8
-	maxSigLen  = 72
+	minSigLen  = wire.MinSigLen
+	maxSigLen  = wire.MaxSigLen
 	maxKeyLen  = 32
 )
 
@@ -180,54 +181,16 @@ func CheckMUID(s string) error {
 }
 
 // Sig is a DER ECDSA signature; its text form is lowercase hex.
-type Sig []byte
-
-// MarshalText implements encoding.TextMarshaler.
-func (s Sig) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(s)), nil }
-
-// UnmarshalText accepts 8..72 bytes as lowercase hex.
-func (s *Sig) UnmarshalText(b []byte) error {
-	if len(b)%2 != 0 || len(b) < 2*minSigLen || len(b) > 2*maxSigLen || !lowerHex(b) {
-		return fmt.Errorf("%w: signature is not %d..%d bytes of lowercase hex", ErrMalformed, minSigLen, maxSigLen)
-	}
-	*s = make([]byte, len(b)/2)
-	_, err := hex.Decode(*s, b)
-	return err
-}
+type Sig = wire.Sig
 
 // Blob is opaque bytes; its text form is unpadded base64url (RFC 4648 §5).
-type Blob []byte
-
-// MarshalText implements encoding.TextMarshaler.
-func (x Blob) MarshalText() ([]byte, error) {
-	return []byte(base64.RawURLEncoding.EncodeToString(x)), nil
-}
-
-// UnmarshalText accepts canonical unpadded base64url only.
-func (x *Blob) UnmarshalText(b []byte) error {
-	out, err := base64.RawURLEncoding.Strict().DecodeString(string(b))
-	if err != nil {
-		return fmt.Errorf("%w: not unpadded base64url", ErrMalformed)
-	}
-	*x = out
-	return nil
-}
+type Blob = wire.Blob
 
 func fixedHex(dst, b []byte, what string) error {
-	if len(b) != 2*len(dst) || !lowerHex(b) {
+	if !wire.FixedHex(dst, b) {
 		return fmt.Errorf("%w: %s is not %d lowercase hex characters", ErrMalformed, what, 2*len(dst))
 	}
-	_, err := hex.Decode(dst, b)
-	return err
-}
-
-func lowerHex(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // appendString appends s as an RFC 8785 JSON string (package jcs).
@@ -267,7 +230,7 @@ func CheckLink(s string) error {
 		return fmt.Errorf("%w: link does not start with %s", ErrMalformed, LinkPrefix)
 	}
 	path, frag, ok := strings.Cut(rest, "#")
-	if !ok || len(path) != 64 || !lowerHex([]byte(path)) {
+	if !ok || len(path) != 64 || !wire.LowerHex([]byte(path)) {
 		return fmt.Errorf("%w: link has no 64-hex manifest id and key fragment", ErrMalformed)
 	}
 	sec, err := base64.RawURLEncoding.Strict().DecodeString(frag)
