@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -29,6 +30,10 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	noBrowser := fs.Bool("no-browser", false, "print the launch URL instead of opening a browser")
 	unlockStdin := fs.Bool("unlock-stdin", false, "read the keystore passphrase from stdin and start unlocked")
 	testKDF := fs.Bool("test-kdf", false, "tests only: create keystores with a tiny Argon2id cost")
+	var joins multiFlag
+	fs.Var(&joins, "join", "the network: a node's IP (every cell on its usual port) or CELL=HOST:PORT, a cell's receptor (repeatable); default: the nodes saved on the stick")
+	nick := fs.String("nick", "", "the name on your mail card")
+	poll := fs.Duration("poll", conduit.DefaultPoll, "how often to check for new mail and balance changes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -61,11 +66,23 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *testKDF {
 		log.Warn("test KDF in use: keystores made now are weakly protected; never use this for a real identity")
 	}
+	eps, err := receptorTargets(joins)
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui:", err)
+		return 2
+	}
 	c := conduit.New(conduit.Config{
 		KeystoreDir: layout.Keystore(),
 		TestKDF:     *testKDF,
 		Remember:    &conduit.RememberList{Path: layout.Settings(), Host: usbboot.HostFingerprint()},
 		Log:         log,
+		Network: &conduit.NetworkConfig{
+			Mode:      "guest",
+			Endpoints: networkEndpoints(eps, filepath.Join(layout.Data, conduit.EndpointsFile)),
+			Dir:       layout.Data,
+			Nick:      *nick,
+			Poll:      *poll,
+		},
 	})
 	defer wallet.Purge()
 	defer c.Close()

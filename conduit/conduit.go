@@ -25,6 +25,9 @@ type Config struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Network, when set, opens a Session whenever the identity is
+	// unlocked (see NetworkConfig). Nil: the conduit stays offline.
+	Network *NetworkConfig
 }
 
 // State is where the identity on the stick stands.
@@ -65,6 +68,7 @@ type Conduit struct {
 	store  *keystore.Store
 	events *Bus
 	log    *slog.Logger
+	net    network
 
 	mu    sync.Mutex
 	id    *wallet.Identity
@@ -175,6 +179,7 @@ func (c *Conduit) Lock() {
 	id := c.id
 	c.id = nil
 	c.mu.Unlock()
+	c.stopNetwork()
 	if id != nil {
 		id.Destroy()
 		c.log.Info("identity locked")
@@ -196,9 +201,11 @@ func (c *Conduit) setIdentity(id *wallet.Identity) {
 	c.id = id
 	c.mu.Unlock()
 	if old != nil {
+		c.stopNetwork()
 		old.Destroy()
 	}
 	c.events.Publish(Event{Type: "identity", State: Unlocked.String()})
+	c.startNetwork()
 }
 
 // save writes id to the keystore under passphrase: a new keystore, or, when

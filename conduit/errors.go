@@ -105,6 +105,9 @@ func UserMessage(err error) string {
 	if errors.Is(err, errKeystore) {
 		return keystore.UserMessage(err)
 	}
+	if msg := networkMessage(err); msg != "" {
+		return msg
+	}
 	return "Something went wrong. Details are in the log on your stick."
 }
 

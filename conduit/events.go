@@ -6,9 +6,32 @@ import "sync"
 type Event struct {
 	// Type names the event, e.g. "identity".
 	Type string `json:"type"`
-	// State is the identity state after the event, for "identity" events.
+	// State is the identity state after an "identity" event, the
+	// connection state after a "network" event, the delivery or transfer
+	// state otherwise.
 	State string `json:"state,omitempty"`
+	// ID names what the event is about: a transfer, a message.
+	ID string `json:"id,omitempty"`
+	// Name is a file name, for "transfer" events.
+	Name string `json:"name,omitempty"`
+	// Text is a short sentence for the person (a failover, an error).
+	Text string `json:"text,omitempty"`
+	// Done, Total, Rate (bytes per second) and ETA (seconds, -1 unknown)
+	// report a "transfer".
+	Done  int64   `json:"done,omitempty"`
+	Total int64   `json:"total,omitempty"`
+	Rate  float64 `json:"rate,omitempty"`
+	ETA   float64 `json:"eta,omitempty"`
 }
+
+// Event types.
+//
+//	identity  the identity was locked or unlocked (State)
+//	network   the connection changed or a call failed over (State, Text)
+//	transfer  an upload's or download's progress (ID, Name, Done, Total, Rate, ETA, State)
+//	mail      new mail arrived or a delivery state changed
+//	wallet    the balance or history changed
+//	files     the drive changed
 
 // Bus fans events out to subscribers. A slow subscriber loses events rather
 // than blocking the publisher.

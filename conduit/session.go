@@ -19,6 +19,10 @@ import (
 	"github.com/borgios/borghui/wallet"
 )
 
+// EndpointsFile is the name of the saved endpoint lists in the data
+// folder (see failover.Save).
+const EndpointsFile = "endpoints.json"
+
 // Endpoints are the receptors of each cell type the conduit may use, by
 // cell name (shardTreeCell, ftreeFileMgrCell, peerPaysCell, mailTreeCell,
 // cronoTreeCell).
@@ -33,10 +37,14 @@ type Session struct {
 	Wallet *Wallet
 	Clock  *crono.Clock
 
-	shards *ShardStore
-	roots  *FtreeRoots
-	pool   *mail.Pool
-	crono  []*transport.Client
+	shards  *ShardStore
+	roots   *FtreeRoots
+	pool    *mail.Pool
+	mailNet *mail.Multi
+	crono   []*transport.Client
+	key     *wallet.Identity
+	lists   map[string]*failover.List // by cell: probed, shown on the Network page
+	published bool // the mail card went out this session
 }
 
 // SessionOptions configures Connect.
@@ -65,7 +73,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	if o.Replicas <= 0 {
 		o.Replicas = shard.DefaultReplicas
 	}
-	s := &Session{}
+	s := &Session{key: id, lists: map[string]*failover.List{}}
 	fail := func(err error) (*Session, error) {
 		s.Close()
 		return nil, err
@@ -88,7 +96,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	if err := s.Drive.Load(ctx); err != nil {
 		return fail(err)
 	}
-	if s.Mail, s.pool, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), o.Nick); err != nil {
+	if s.Mail, s.pool, s.mailNet, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), o.Nick); err != nil {
 		return fail(err)
 	}
 	if s.Wallet, err = NewWallet(id, eps[ledger.CellName], WalletOptions{OnSwitch: o.OnSwitch, Clock: c.cfg.Now}); err != nil {
@@ -107,12 +115,11 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 			c.log.Warn("network time not synced; using this computer's clock", "err", err)
 		}
 	}
-	lists := map[string]*failover.List{}
 	for cell, es := range eps {
-		lists[cell] = failover.New(failover.Config{Cell: cell}, es)
+		s.lists[cell] = failover.New(failover.Config{Cell: cell}, es)
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err == nil {
-		if err := failover.Save(filepath.Join(o.Dir, "endpoints.json"), lists); err != nil {
+		if err := failover.Save(filepath.Join(o.Dir, EndpointsFile), s.lists); err != nil {
 			c.log.Warn("endpoints not saved", "err", err)
 		}
 	}
@@ -121,7 +128,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 
 // openMail opens the mail account over the mail cells found through the
 // first receptor that answers.
-func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir, nick string) (*mail.Account, *mail.Pool, error) {
+func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir, nick string) (*mail.Account, *mail.Pool, *mail.Multi, error) {
 	var errs []error
 	for _, a := range receptors {
 		members, replicas, err := mail.Discover(ctx, id, a)
@@ -130,14 +137,15 @@ func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir,
 			continue
 		}
 		pool := mail.NewPool(id)
-		acct, err := mail.OpenAccount(mail.AccountConfig{Identity: id, Dir: dir, Net: mail.NewMulti(pool.Dial, members, replicas), Nick: nick})
+		net := mail.NewMulti(pool.Dial, members, replicas)
+		acct, err := mail.OpenAccount(mail.AccountConfig{Identity: id, Dir: dir, Net: net, Nick: nick})
 		if err != nil {
 			pool.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return acct, pool, nil
+		return acct, pool, net, nil
 	}
-	return nil, nil, fmt.Errorf("conduit: no mail cell answered: %w", errors.Join(errs...))
+	return nil, nil, nil, fmt.Errorf("conduit: no mail cell answered: %w", errors.Join(errs...))
 }
 
 // Close ends the session's connections and closes the mail account.

@@ -81,3 +81,20 @@ func (s *ShardStore) Delete(ctx context.Context, id files.ID) error {
 
 // Close closes the store's connections.
 func (s *ShardStore) Close() { s.pool.Close() }
+
+// Members are the shard cells the store spreads over.
+func (s *ShardStore) Members() []shard.Member { return s.net.Members() }
+
+// Refresh asks the receptor at addr for the shard tree's members and, if it
+// names any, spreads over them from now on (nodes that joined since the
+// session opened take their share; nodes that left stop being asked).
+func (s *ShardStore) Refresh(ctx context.Context, key signer.Key, addr string) error {
+	ms, err := shard.Discover(ctx, key, addr)
+	if err != nil {
+		return err
+	}
+	if len(ms) > 0 {
+		s.net.SetMembers(ms)
+	}
+	return nil
+}

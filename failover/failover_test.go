@@ -278,3 +278,30 @@ func FuzzDecodeFile(f *testing.F) {
 		}
 	})
 }
+
+func TestObserve(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	var sw []string
+	l := newList(clock, &sw, "a", "b")
+	a, b := eps("a")[0], eps("b")[0]
+	l.Observe(a, 200*time.Millisecond, nil)
+	l.Observe(b, 10*time.Millisecond, nil)
+	if h := l.Health(); h[0].Addr != "b:1" || h[0].LatencyMs != 10 {
+		t.Fatalf("after probes: %+v, want b first at 10 ms", h)
+	}
+	for range breakAfter {
+		l.Observe(b, time.Millisecond, errDown)
+	}
+	h := l.Health()
+	if h[0].Addr != "a:1" || !h[1].Open || h[1].ErrorRate == 0 {
+		t.Fatalf("after failed probes of b: %+v, want a first and b open", h)
+	}
+	l.Observe(Endpoint{Addr: "zz:1", ID: "id-zz"}, time.Millisecond, errDown) // not listed: ignored
+	if len(l.Health()) != 2 {
+		t.Fatal("an unknown endpoint was added")
+	}
+	l.Observe(a, time.Millisecond, errNotFound) // the cell's answer, not a failure
+	if l.Health()[0].ErrorRate != 0 {
+		t.Fatalf("a cell's answer counted as a failure: %+v", l.Health()[0])
+	}
+}

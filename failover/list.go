@@ -337,3 +337,25 @@ func (l *List) Endpoints() []Endpoint {
 	}
 	return out
 }
+
+// Observe records the outcome of a call to ep made outside Do (a health
+// probe, say): its latency on success, a failure otherwise. An endpoint
+// not in the list is ignored.
+func (l *List) Observe(ep Endpoint, took time.Duration, err error) {
+	l.mu.Lock()
+	var s *state
+	for _, e := range l.eps {
+		if e.ID == ep.ID && e.Addr == ep.Addr {
+			s = e
+			break
+		}
+	}
+	l.mu.Unlock()
+	if s == nil {
+		return
+	}
+	l.record(s, took, err != nil && l.cfg.Classify(err))
+	l.mu.Lock()
+	l.sortLocked()
+	l.mu.Unlock()
+}

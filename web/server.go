@@ -132,6 +132,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /unlock", s.unlock)
 	mux.HandleFunc("POST /lock", s.lock)
 	mux.HandleFunc("GET /ws", s.websocket)
+	s.filesRoutes(mux)
+	s.mailRoutes(mux)
+	s.walletRoutes(mux)
+	s.networkRoutes(mux)
+	s.settingsRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux
 }

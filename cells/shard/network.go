@@ -40,6 +40,13 @@ func (n *Network) SetMembers(ms []Member) {
 	n.mu.Unlock()
 }
 
+// Members returns the members calls are spread over.
+func (n *Network) Members() []Member {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.members)
+}
+
 // Ranked returns the members in the shard's rendezvous order: the first
 // Replicas are its home.
 func (n *Network) Ranked(id ID) []Member {
