@@ -37,14 +37,14 @@ type Session struct {
 	Wallet *Wallet
 	Clock  *crono.Clock
 
-	shards  *ShardStore
-	roots   *FtreeRoots
-	pool    *mail.Pool
-	mailNet *mail.Multi
-	crono   []*transport.Client
-	key     *wallet.Identity
-	lists   map[string]*failover.List // by cell: probed, shown on the Network page
-	published bool // the mail card went out this session
+	shards    *ShardStore
+	roots     *FtreeRoots
+	pool      *mail.Pool
+	mailNet   *mail.Multi
+	crono     []*transport.Client
+	key       *wallet.Identity
+	lists     map[string]*failover.List // by cell: probed, shown on the Network page
+	published bool                      // the mail card went out this session
 }
 
 // SessionOptions configures Connect.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 
-
 	"github.com/borgios/borghui/conduit"
 )
 
@@ -77,4 +76,3 @@ func smallForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 
 // isHTMX reports whether r came from htmx (a fragment is wanted).
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
-
