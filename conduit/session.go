@@ -169,3 +169,39 @@ func (s *Session) Close() {
 		c.Close()
 	}
 }
+
+// Link returns a borg://cap/ link to a file of the drive: whoever holds it
+// can read that file (and nothing else).
+func (s *Session) Link(id drive.EntryID) (string, error) {
+	e, err := s.Drive.Get(id)
+	if err != nil {
+		return "", err
+	}
+	if e.Folder {
+		return "", fmt.Errorf("conduit: link to %q: %w", e.Name, drive.ErrIsFolder)
+	}
+	key, err := files.FileKey(s.Files.Keys, files.ID(e.File))
+	if err != nil {
+		return "", err
+	}
+	defer key.Wipe()
+	c := &ftree.Capability{Manifest: ftree.Hash(e.Manifest), Key: key[:], Size: uint64(e.Size), Name: e.Name}
+	return ftree.EncodeLink(c)
+}
+
+// OpenLink opens the file a borg://cap/ link names: its manifest (name,
+// size, type) and a reader of its bytes.
+func (s *Session) OpenLink(ctx context.Context, link string) (*files.Manifest, *files.Reader, error) {
+	c, err := ftree.ParseLink(link)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Wipe()
+	if c.Folder {
+		return nil, nil, fmt.Errorf("conduit: open link: %w", drive.ErrIsFolder)
+	}
+	var key files.Key
+	copy(key[:], c.Key)
+	defer key.Wipe()
+	return s.Files.Open(ctx, files.ID(c.Manifest), &key)
+}

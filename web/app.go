@@ -18,15 +18,43 @@ func (s *Server) appPage(title, nav string) page {
 	return p
 }
 
-// sessionOr returns the open network session, or answers the request
+// services are what the section pages use of an open session. Each
+// section declares the narrow interface it needs (filesAPI in files.go,
+// and so on) and how *conduit.Session provides it; tests hand the Server
+// fakes through Server.services.
+type services struct {
+	files   filesAPI
+	mail    mailAPI
+	wallet  walletAPI
+	network networkAPI
+}
+
+// sessionServices adapts an open conduit session.
+func sessionServices(sess *conduit.Session) *services {
+	return &services{files: filesOf(sess), mail: mailOf(sess), wallet: walletOf(sess), network: networkOf(sess)}
+}
+
+// openServices returns the services of the open session (or the test's).
+func (s *Server) openServices() (*services, error) {
+	if s.services != nil {
+		return s.services()
+	}
+	sess, err := s.opts.Conduit.Session()
+	if err != nil {
+		return nil, err
+	}
+	return sessionServices(sess), nil
+}
+
+// sessionOr returns the open session's services, or answers the request
 // itself: locked or no identity sends the browser to the start; while the
 // session opens (or the network is out of reach) a page says so and
 // reloads itself when the connection comes up.
-func (s *Server) sessionOr(w http.ResponseWriter, r *http.Request, title, nav string) (*conduit.Session, bool) {
-	sess, err := s.opts.Conduit.Session()
+func (s *Server) sessionOr(w http.ResponseWriter, r *http.Request, title, nav string) (*services, bool) {
+	sv, err := s.openServices()
 	switch {
 	case err == nil:
-		return sess, true
+		return sv, true
 	case errors.Is(err, conduit.ErrLocked):
 		if r.Header.Get("HX-Request") == "true" {
 			w.Header().Set("HX-Redirect", "/")

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/borgios/borghui/conduit"
+)
 
 // filesRoutes registers the Files section.
 func (s *Server) filesRoutes(mux *http.ServeMux) {
@@ -13,3 +17,9 @@ func (s *Server) filesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, messagePage(s.appPage("Files", "files"), "Files", "Coming in this change.", "", ""))
 }
+
+// filesAPI is what the Files section uses of a session.
+type filesAPI interface{}
+
+// filesOf adapts an open session.
+func filesOf(sess *conduit.Session) filesAPI { return sess }

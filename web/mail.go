@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/borgios/borghui/conduit"
+)
 
 // mailRoutes registers the Mail section.
 func (s *Server) mailRoutes(mux *http.ServeMux) {
@@ -13,3 +17,9 @@ func (s *Server) mailPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, messagePage(s.appPage("Mail", "mail"), "Mail", "Coming in this change.", "", ""))
 }
+
+// mailAPI is what the Mail section uses of a session.
+type mailAPI interface{}
+
+// mailOf adapts an open session.
+func mailOf(sess *conduit.Session) mailAPI { return sess }

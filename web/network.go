@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/borgios/borghui/conduit"
+)
 
 // networkRoutes registers the Network section.
 func (s *Server) networkRoutes(mux *http.ServeMux) {
@@ -13,3 +17,9 @@ func (s *Server) networkPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, messagePage(s.appPage("Network", "network"), "Network", "Coming in this change.", "", ""))
 }
+
+// networkAPI is what the Network section uses of a session.
+type networkAPI interface{}
+
+// networkOf adapts an open session.
+func networkOf(sess *conduit.Session) networkAPI { return sess }

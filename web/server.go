@@ -14,6 +14,7 @@ import (
 
 	"github.com/borgios/borghui/assets"
 	"github.com/borgios/borghui/conduit"
+	"github.com/borgios/borghui/peer"
 )
 
 // Options configures a Server.
@@ -24,6 +25,18 @@ type Options struct {
 	Log *slog.Logger
 	// Warning is shown on every page (e.g. memory could not be locked).
 	Warning string
+	// Quit, when set, is called by the Settings page's "Quit and wipe":
+	// the host program wipes every secret and exits.
+	Quit func()
+	// Node, when set, describes the node this program runs (home and solo
+	// modes), for the Network page; nil in guest mode.
+	Node func() *NodeInfo
+}
+
+// NodeInfo is this computer's node as the Network page shows it.
+type NodeInfo struct {
+	ID    string        // node ID (public key hex)
+	Cells []peer.Status // each cell's tree position, from its monitor
 }
 
 // Server is the localhost UI server.
@@ -38,6 +51,8 @@ type Server struct {
 	handler  http.Handler
 	quit     chan struct{} // closed by Shutdown: ends websockets, which Shutdown does not track
 	quitOnce sync.Once
+	// services, when set (tests), stands in for the conduit's session.
+	services func() (*services, error)
 }
 
 // Listen binds addr, which must be a loopback address ("127.0.0.1:0" lets

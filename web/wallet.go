@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/borgios/borghui/conduit"
+)
 
 // walletRoutes registers the Wallet section.
 func (s *Server) walletRoutes(mux *http.ServeMux) {
@@ -13,3 +17,9 @@ func (s *Server) walletPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, messagePage(s.appPage("Wallet", "wallet"), "Wallet", "Coming in this change.", "", ""))
 }
+
+// walletAPI is what the Wallet section uses of a session.
+type walletAPI interface{}
+
+// walletOf adapts an open session.
+func walletOf(sess *conduit.Session) walletAPI { return sess }
