@@ -7,7 +7,7 @@ import (
 
 // csp allows our own scripts, styles and images only, the websocket back to
 // us, and nothing inline: no script, no eval, no framing, no foreign forms.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // withHeaders sets the security headers on every response, errors included.

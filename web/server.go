@@ -51,8 +51,11 @@ type Server struct {
 	handler  http.Handler
 	quit     chan struct{} // closed by Shutdown: ends websockets, which Shutdown does not track
 	quitOnce sync.Once
+	links    links // borg://cap links opened in this run
 	// services, when set (tests), stands in for the conduit's session.
 	services func() (*services, error)
+	// names are the nicknames of mail addresses seen (see mailNames).
+	names mailNames
 }
 
 // Listen binds addr, which must be a loopback address ("127.0.0.1:0" lets
