@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,7 +16,6 @@ import (
 	"github.com/borgios/borghui/cells/mail"
 	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/drive"
-	"github.com/borgios/borghui/conduit/files"
 )
 
 // Mail limits of the UI.
@@ -28,7 +25,8 @@ const (
 	maxMailForm = mail.MaxMessage + 64<<10
 	// maxPeople is how many cards a recipient search shows.
 	maxPeople = 10
-	// maxFilePicks is how many drive files an attachment search shows.
+	// maxFilePicks is how many drive files an attachment search shows,
+	// and how many of the newest the compose form offers.
 	maxFilePicks = 20
 	// cardWait bounds a card look-up made while a page waits for it.
 	cardWait = 5 * time.Second
@@ -36,8 +34,7 @@ const (
 
 // mailRoutes registers the Mail section.
 func (s *Server) mailRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /mail", s.mailFolder(mail.Inbox))
-	mux.HandleFunc("GET /mail/sent", s.mailFolder(mail.Sent))
+	mux.HandleFunc("GET /mail", s.mailFolder)
 	mux.HandleFunc("POST /mail/check", s.mailCheck)
 	mux.HandleFunc("GET /mail/new", s.mailCompose)
 	mux.HandleFunc("POST /mail/new", s.mailSend)
@@ -47,7 +44,7 @@ func (s *Server) mailRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /mail/attach/{entry}", s.mailAttachPick)
 	mux.HandleFunc("GET /mail/name/{muid}", s.mailName)
 	mux.HandleFunc("GET /mail/{folder}/{id}", s.mailRead)
-	mux.HandleFunc("GET /mail/{folder}/{id}/file/{n}", s.mailAttachment)
+	mux.HandleFunc("POST /mail/{folder}/{id}/open/{n}", s.mailOpen)
 	mux.HandleFunc("POST /mail/{folder}/{id}/delete", s.mailDelete)
 	mux.HandleFunc("POST /mail/inbox/{id}/receipt", s.mailReceipt)
 }
@@ -64,13 +61,13 @@ type mailAPI interface {
 	Receive(ctx context.Context) (*mail.ReceiveReport, error)
 	Card(ctx context.Context, muid string) (*mail.CardInfo, error)
 	SearchCards(ctx context.Context, query string, limit int) ([]*mail.Card, error)
-	// FindFiles searches the drive by name; File gets one entry.
+	// ListFiles lists a drive folder, FindFiles searches the drive by
+	// name, File gets one entry.
+	ListFiles(parent drive.EntryID) ([]drive.Entry, error)
 	FindFiles(query string) []drive.Entry
 	File(id drive.EntryID) (drive.Entry, error)
-	// Link makes a capability link to a drive file; OpenLink reads the
-	// file a link names.
+	// Link makes a capability link to a drive file.
 	Link(id drive.EntryID) (string, error)
-	OpenLink(ctx context.Context, link string) (*files.Manifest, io.ReadSeekCloser, error)
 }
 
 // mailOf adapts an open session.
@@ -104,16 +101,10 @@ func (m sessionMail) Card(ctx context.Context, muid string) (*mail.CardInfo, err
 func (m sessionMail) SearchCards(ctx context.Context, q string, limit int) ([]*mail.Card, error) {
 	return m.s.SearchCards(ctx, q, limit)
 }
-func (m sessionMail) FindFiles(q string) []drive.Entry           { return m.s.Drive.Search(q) }
-func (m sessionMail) File(id drive.EntryID) (drive.Entry, error) { return m.s.Drive.Get(id) }
-func (m sessionMail) Link(id drive.EntryID) (string, error)      { return m.s.Link(id) }
-func (m sessionMail) OpenLink(ctx context.Context, link string) (*files.Manifest, io.ReadSeekCloser, error) {
-	man, rd, err := m.s.OpenLink(ctx, link)
-	if err != nil {
-		return nil, nil, err
-	}
-	return man, rd, nil
-}
+func (m sessionMail) ListFiles(p drive.EntryID) ([]drive.Entry, error) { return m.s.Drive.List(p) }
+func (m sessionMail) FindFiles(q string) []drive.Entry                 { return m.s.Drive.Search(q) }
+func (m sessionMail) File(id drive.EntryID) (drive.Entry, error)       { return m.s.Drive.Get(id) }
+func (m sessionMail) Link(id drive.EntryID) (string, error)            { return m.s.Link(id) }
 
 // mailSession returns the open session's mail, or answers the request
 // (see sessionOr).
@@ -125,23 +116,33 @@ func (s *Server) mailSession(w http.ResponseWriter, r *http.Request) (mailAPI, b
 	return sv.mail, true
 }
 
-// mailFolder shows a folder's list.
-func (s *Server) mailFolder(f mail.Folder) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		m, ok := s.mailSession(w, r)
-		if !ok {
-			return
-		}
-		v, err := s.mailFolderView(m, f)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		v.Notice = folderNotice(r.URL.Query())
-		p := s.appPage("Mail", "mail")
-		p.Wide = true
-		s.render(w, r, mailFolderPage(p, v))
+// mailFolder shows a folder's list: the Inbox, or ?folder=sent.
+func (s *Server) mailFolder(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.mailSession(w, r)
+	if !ok {
+		return
 	}
+	f := mail.Inbox
+	if r.URL.Query().Get("folder") == string(mail.Sent) {
+		f = mail.Sent
+	}
+	v, err := s.mailFolderView(m, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Notice = folderNotice(r.URL.Query())
+	p := s.appPage("Mail", "mail")
+	p.Wide = true
+	s.render(w, r, mailFolderPage(p, v))
+}
+
+// folderHref is a folder's list.
+func folderHref(f mail.Folder) string {
+	if f == mail.Sent {
+		return "/mail?folder=sent"
+	}
+	return "/mail"
 }
 
 // folderNotice words the outcome a redirect to a folder carries.
@@ -180,8 +181,9 @@ type mailRow struct {
 	Date    time.Time
 	Unread  bool
 	Files   int
-	Status  string // Sent: where it is
-	Problem bool   // Sent: not delivered
+	State   string // Sent: where it is
+	Read    string // Sent: when the read receipt came, if one did
+	Problem bool   // Sent: refused
 }
 
 func (s *Server) mailFolderView(m mailAPI, f mail.Folder) (mailFolderView, error) {
@@ -209,7 +211,10 @@ func (s *Server) mailFolderView(m mailAPI, f mail.Folder) (mailFolderView, error
 			row.Who, row.Unread = s.who(v.Me, msg.FromMUID), !st.Read
 		} else {
 			row.Who = s.who(v.Me, msg.To)
-			row.Status, row.Problem = deliveryState(st)
+			row.State, row.Problem = deliveryState(st)
+			if !st.Receipt.IsZero() {
+				row.Read = "read " + shortDate(st.Receipt, time.Now())
+			}
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -217,19 +222,17 @@ func (s *Server) mailFolderView(m mailAPI, f mail.Folder) (mailFolderView, error
 }
 
 // deliveryState words where a sent letter is, and whether that is a
-// problem.
+// problem. (A read receipt comes only after delivery.)
 func deliveryState(st *mail.Stored) (string, bool) {
 	switch {
-	case !st.Receipt.IsZero():
-		return "Read " + shortDate(st.Receipt, time.Now()), false
-	case st.State == mail.StateDelivered:
-		return "Delivered", false
+	case st.State == mail.StateDelivered || !st.Receipt.IsZero():
+		return "delivered", false
 	case st.State == mail.StateSent:
-		return "On the network", false
+		return "on the network", false
 	case st.State == mail.StateFailed:
-		return "Not delivered", true
+		return "refused", true
 	}
-	return "Waiting to go out", false
+	return "waiting to go out", false
 }
 
 // deliveryDetail explains a delivery state in a sentence.
@@ -272,20 +275,22 @@ type mailLetterView struct {
 	Date     time.Time
 	FS       bool
 	Files    []mailFile
-	Status   string // Sent
+	State    string // Sent
 	Detail   string // Sent
 	Problem  bool   // Sent
 	Notice   string
-	Error    string
+	Sent     string // after sending: the outcome
+	Refused  bool   // after sending: refused for good
 	Received time.Time
 }
 
 // mailFile is one attachment of a letter.
 type mailFile struct {
-	Href   string // download; "" when it cannot be downloaded here
+	N      int // its place among the letter's attachments
 	Name   string
 	Size   string
-	Folder bool
+	Folder bool // a folder link: not opened here
+	Bad    bool // a link that does not parse
 }
 
 // mailRead shows one letter; opening an Inbox letter marks it read.
@@ -308,18 +313,15 @@ func (s *Server) mailRead(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if st.Folder == mail.Sent {
-		v.Status, v.Problem = deliveryState(st)
+		v.State, v.Problem = deliveryState(st)
 		v.Detail = deliveryDetail(st)
 	}
 	for i, a := range msg.Attachments {
-		f := mailFile{Name: "(a link that does not open)"}
+		f := mailFile{N: i, Name: "(a link that does not open)", Bad: true}
 		if c, err := ftree.ParseLink(a); err == nil {
-			f = mailFile{Name: cmp.Or(c.Name, "(no name)"), Folder: c.Folder}
+			f = mailFile{N: i, Name: cmp.Or(c.Name, "(no name)"), Folder: c.Folder}
 			if c.Size > 0 {
-				f.Size = humanSize(int64(c.Size))
-			}
-			if !c.Folder {
-				f.Href = v.href() + "/file/" + strconv.Itoa(i)
+				f.Size = sizeText(int64(c.Size))
 			}
 			c.Wipe()
 		}
@@ -327,14 +329,14 @@ func (s *Server) mailRead(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Query().Get("done") {
 	case "sent":
-		v.Notice = "Sent. It shows Delivered once the recipient collects it."
+		v.Sent = "Sent. It shows delivered once the recipient collects it."
 		if !st.ForwardSecret {
-			v.Notice += " It was sealed to the recipient's long-term key, because none of their one-time keys was left."
+			v.Sent += " It was sealed to the recipient's long-term key, because none of their one-time keys was left."
 		}
 	case "queued":
-		v.Notice = "Saved in your outbox. The network did not take it yet; BorgHUI keeps trying."
+		v.Sent = "Saved in your outbox. The network did not take it yet; BorgHUI keeps trying."
 	case "failed":
-		v.Error = "Not sent: the network refused this letter."
+		v.Sent, v.Refused = "Not sent: the network refused this letter.", true
 	case "receipt":
 		v.Notice = "Read receipt sent."
 	}
@@ -368,10 +370,10 @@ func (s *Server) mailLetter(w http.ResponseWriter, r *http.Request, m mailAPI) (
 	return nil, false
 }
 
-// mailAttachment sends an attachment's bytes as a download. It is always
-// application/octet-stream with Content-Disposition: attachment, so a
-// sender's file never renders inside the app.
-func (s *Server) mailAttachment(w http.ResponseWriter, r *http.Request) {
+// mailOpen opens an attachment in Files: its link is kept in memory under
+// a random handle (see links) and the browser goes to the file's page, so
+// the link's key is in neither a URL nor the letter's page.
+func (s *Server) mailOpen(w http.ResponseWriter, r *http.Request) {
 	m, ok := s.mailSession(w, r)
 	if !ok {
 		return
@@ -385,18 +387,12 @@ func (s *Server) mailAttachment(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	man, rd, err := m.OpenLink(r.Context(), st.Message.Attachments[n])
+	h, _, err := s.links.add(st.Message.Attachments[n])
 	if err != nil {
-		s.opFailed(w, r, err)
+		s.fragmentError(w, r, http.StatusUnprocessableEntity, "This attachment is not a file link BorgHUI can open (it may name a folder).")
 		return
 	}
-	defer rd.Close()
-	name := cmp.Or(man.Name, "attachment")
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	http.ServeContent(w, r, "", man.Created, rd)
+	http.Redirect(w, r, "/files/shared/"+h, http.StatusSeeOther)
 }
 
 // mailDelete deletes a letter from this stick.
@@ -413,11 +409,11 @@ func (s *Server) mailDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	to := "/mail"
+	to := "/mail?done=deleted"
 	if st.Folder == mail.Sent {
-		to = "/mail/sent"
+		to = "/mail?folder=sent&done=deleted"
 	}
-	http.Redirect(w, r, to+"?done=deleted", http.StatusSeeOther)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // mailReceipt sends the sender of an Inbox letter a signed read receipt.
@@ -449,6 +445,7 @@ type mailDraft struct {
 	Body      string
 	InReplyTo string
 	Files     []drive.Entry // attached from the drive
+	Recent    []drive.Entry // the drive's newest files, offered to attach
 	Links     string        // pasted borg://cap/ links, one per line
 	ToStatus  toStatus
 	Error     string
@@ -477,6 +474,7 @@ func (s *Server) mailCompose(w http.ResponseWriter, r *http.Request) {
 	if d.To != "" {
 		d.ToStatus = s.toStatusOf(r.Context(), m, d.To)
 	}
+	d.Recent = newestFiles(m, maxFilePicks, nil)
 	s.render(w, r, mailComposePage(s.appPage("Write", "mail"), d))
 }
 
@@ -535,6 +533,7 @@ func (s *Server) mailSend(w http.ResponseWriter, r *http.Request) {
 	if d.To != "" && mail.CheckMUID(d.To) == nil {
 		d.ToStatus = s.toStatusOf(r.Context(), m, d.To)
 	}
+	d.Recent = newestFiles(m, maxFilePicks, d.Files)
 	s.renderStatus(w, r, http.StatusUnprocessableEntity, mailComposePage(s.appPage("Write", "mail"), d))
 }
 
@@ -591,6 +590,32 @@ func (s *Server) draftFrom(m mailAPI, d *mailDraft, picked []string) (mail.Draft
 		out.InReplyTo = id
 	}
 	return out, ""
+}
+
+// newestFiles returns the drive's n newest files, leaving out those in
+// skip (already attached).
+func newestFiles(m mailAPI, n int, skip []drive.Entry) []drive.Entry {
+	var all []drive.Entry
+	folders := []drive.EntryID{""}
+	for len(folders) > 0 {
+		es, err := m.ListFiles(folders[0])
+		folders = folders[1:]
+		if err != nil {
+			continue // the drive is not loaded (yet): nothing to offer
+		}
+		for _, e := range es {
+			switch {
+			case e.Folder:
+				folders = append(folders, e.ID)
+			case !slices.ContainsFunc(skip, func(x drive.Entry) bool { return x.ID == e.ID }):
+				all = append(all, e)
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b drive.Entry) int {
+		return cmp.Or(b.Modified.Compare(a.Modified), cmp.Compare(a.Path, b.Path))
+	})
+	return all[:min(n, len(all))]
 }
 
 // toStatus says what the To field holds: a card found (Nick), an address
@@ -691,7 +716,7 @@ func (s *Server) mailAttachPick(w http.ResponseWriter, r *http.Request) {
 		s.fragmentError(w, r, http.StatusNotFound, "That file is no longer in your drive.")
 		return
 	}
-	s.render(w, r, attachedFile(e))
+	s.render(w, r, attachedFile(e, true))
 }
 
 // mailName answers a name tag's look-up of the nickname on an address's
@@ -812,24 +837,6 @@ func shortDate(t, now time.Time) string {
 
 // longDate is a reader's date.
 func longDate(t time.Time) string { return t.Local().Format("Mon 2 Jan 2006, 15:04") }
-
-// humanSize words a byte count as the Files pages do: 999 B, 1.5 kB, 12 MB.
-func humanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	v, i := float64(n), -1
-	for v >= unit && i < 4 {
-		v /= unit
-		i++
-	}
-	prec := 1
-	if v >= 100 {
-		prec = 0
-	}
-	return strconv.FormatFloat(v, 'f', prec, 64) + " " + "kMGTP"[i:i+1] + "B"
-}
 
 // sortedPeople orders search results by nickname.
 func sortedPeople(cards []*mail.Card) []*mail.Card {

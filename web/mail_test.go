@@ -1,12 +1,10 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,7 +16,6 @@ import (
 	"github.com/borgios/borghui/cells/ftree"
 	"github.com/borgios/borghui/cells/mail"
 	"github.com/borgios/borghui/conduit/drive"
-	"github.com/borgios/borghui/conduit/files"
 	"github.com/borgios/borghui/wallet"
 )
 
@@ -30,7 +27,6 @@ type fakeMail struct {
 	box      map[mail.Folder]map[mail.MsgID]*mail.Stored
 	cards    map[string]*mail.Card
 	entries  map[drive.EntryID]drive.Entry
-	content  map[string][]byte // by capability link
 	sendErr  error
 	sendRes  *mail.SendResult
 	sent     []mail.Draft
@@ -42,7 +38,7 @@ type fakeMail struct {
 
 func newFakeMail(t *testing.T) *fakeMail {
 	return &fakeMail{me: testMUID(t), box: map[mail.Folder]map[mail.MsgID]*mail.Stored{mail.Inbox: {}, mail.Sent: {}},
-		cards: map[string]*mail.Card{}, entries: map[drive.EntryID]drive.Entry{}, content: map[string][]byte{}}
+		cards: map[string]*mail.Card{}, entries: map[drive.EntryID]drive.Entry{}}
 }
 
 // testMUID is the address of a fresh key.
@@ -60,17 +56,17 @@ func testMUID(t *testing.T) string {
 	return muid
 }
 
-// testLink is a capability link to a file named name holding data.
-func (f *fakeMail) testLink(t *testing.T, name string, data []byte) string {
+// testLink is a capability link to a file (or folder) named name of size
+// bytes.
+func testLink(t *testing.T, name string, size int, folder bool) string {
 	t.Helper()
-	c := &ftree.Capability{Key: make([]byte, ftree.KeyLen), Size: uint64(len(data)), Name: name}
+	c := &ftree.Capability{Key: make([]byte, ftree.KeyLen), Size: uint64(size), Name: name, Folder: folder}
 	rand.Read(c.Manifest[:])
 	rand.Read(c.Key)
 	link, err := ftree.EncodeLink(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.content[link] = data
 	return link
 }
 
@@ -182,6 +178,16 @@ func (f *fakeMail) SearchCards(_ context.Context, q string, limit int) ([]*mail.
 	return out, nil
 }
 
+func (f *fakeMail) ListFiles(parent drive.EntryID) ([]drive.Entry, error) {
+	var out []drive.Entry
+	for _, e := range f.entries {
+		if e.Parent == parent {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeMail) FindFiles(q string) []drive.Entry {
 	var out []drive.Entry
 	for _, e := range f.entries {
@@ -205,19 +211,6 @@ func (f *fakeMail) Link(id drive.EntryID) (string, error) {
 		return "", drive.ErrNotFound
 	}
 	return "link-of-" + string(id), nil
-}
-
-type readSeekNopCloser struct{ *bytes.Reader }
-
-func (readSeekNopCloser) Close() error { return nil }
-
-func (f *fakeMail) OpenLink(_ context.Context, link string) (*files.Manifest, io.ReadSeekCloser, error) {
-	data, ok := f.content[link]
-	if !ok {
-		return nil, nil, files.ErrCorrupt
-	}
-	c, _ := ftree.ParseLink(link)
-	return &files.Manifest{Name: c.Name, Size: int64(len(data))}, readSeekNopCloser{bytes.NewReader(data)}, nil
 }
 
 func mailServer(t *testing.T) (*Server, *http.Cookie, *fakeMail) {
@@ -248,12 +241,17 @@ func TestMailInbox(t *testing.T) {
 		`id="msg-` + old.String() + `"`, `href="/mail/inbox/` + unread.String() + `"`,
 		`id="unread">1<`,                        // one unread
 		`&lt;script&gt;alert(1)&lt;/script&gt;`, // the subject, escaped
-		`hx-trigger="borg:mail from:document"`,  // the list follows new mail
-		`hx-get="/mail/name/` + alice + `"`,     // the sender's nickname is looked up once shown
+		`hx-trigger="borg:mail from:document" hx-select="#mail-list" hx-target="#mail-list"`, // the list follows new mail
+		`hx-get="/mail/name/` + alice + `"`,                                                  // the sender's nickname is looked up once shown
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("inbox lacks %s", want)
 		}
+	}
+	// htmx children inherit hx-select and hx-target: none may sit around
+	// the list, or a name tag's answer would replace the list.
+	if _, list, _ := strings.Cut(body, `<div id="mail-list">`); strings.Contains(list, "hx-select") || strings.Contains(list, "hx-target=\"this") {
+		t.Errorf("the live refresh wraps the list; it must stand beside it")
 	}
 	if strings.Contains(body, "<script>alert") || strings.Contains(body, "Not in the inbox") {
 		t.Errorf("inbox shows an unescaped subject or a Sent letter\n%s", body)
@@ -279,40 +277,46 @@ func TestMailInbox(t *testing.T) {
 func TestMailReadAndAttachments(t *testing.T) {
 	s, cookie, fm := mailServer(t)
 	bob := testMUID(t)
-	data := []byte("<html><script>alert(1)</script></html>")
-	link := fm.testLink(t, "report.html", data)
-	id := fm.letter(mail.Inbox, bob, fm.me, "Report", "line one\n<b>line two</b>", time.Now(), func(st *mail.Stored) {
-		st.Message.Attachments = []string{link}
+	link := testLink(t, "report.html", 38, false)
+	id := fm.letter(mail.Inbox, bob, fm.me, "Report <b>now</b>", "line one\n<b>line two</b>", time.Now(), func(st *mail.Stored) {
+		st.Message.Attachments = []string{link, testLink(t, "Photos", 0, true)}
 		st.ForwardSecret = true
 	})
 	code, body := get(t, s, cookie, "/mail/inbox/"+id.String())
 	if code != http.StatusOK {
 		t.Fatalf("read: %d\n%s", code, body)
 	}
-	for _, want := range []string{"line one\n&lt;b&gt;line two&lt;/b&gt;", "report.html", "38 B",
-		`href="/mail/inbox/` + id.String() + `/file/0"`, "Sealed to a one-time key", `id="reply"`, bob} {
+	for _, want := range []string{`id="msg-subject"><bdi>Report &lt;b&gt;now&lt;/b&gt;</bdi>`, "line one\n&lt;b&gt;line two&lt;/b&gt;",
+		"report.html", "38 B", `action="/mail/inbox/` + id.String() + `/open/0"`, "Photos", "a folder: it cannot be opened",
+		"Sealed to a one-time key", `id="reply"`, bob} {
 		if !strings.Contains(body, want) {
 			t.Errorf("reader lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "borg://") || strings.Contains(body, "/open/1") {
+		t.Errorf("the reader shows a link's key, or offers to open a folder")
 	}
 	if st, _ := fm.Get(mail.Inbox, id); !st.Read || len(fm.receipts) != 0 {
 		t.Errorf("opening: read %v, receipts %d; want read and no receipt sent", st.Read, len(fm.receipts))
 	}
 
-	// The attachment downloads, never renders.
-	req, _ := http.NewRequest("GET", s.BaseURL()+"/mail/inbox/"+id.String()+"/file/0", nil)
-	req.AddCookie(cookie)
-	resp := do(t, req)
-	got, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, data) ||
-		resp.Header.Get("Content-Type") != "application/octet-stream" ||
-		resp.Header.Get("Content-Disposition") != `attachment; filename=report.html` ||
-		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") {
-		t.Errorf("download: %d %q %v", resp.StatusCode, got, resp.Header)
+	// An attachment opens in Files under a handle: the key stays out of URLs.
+	resp, _ := post(t, s, cookie, "/mail/inbox/"+id.String()+"/open/0", nil, false)
+	loc := resp.Header.Get("Location")
+	h, ok := strings.CutPrefix(loc, "/files/shared/")
+	if resp.StatusCode != http.StatusSeeOther || !ok {
+		t.Fatalf("open attachment: %d to %q, want 303 to /files/shared/…", resp.StatusCode, loc)
 	}
-	for _, path := range []string{"/file/1", "/file/-1", "/file/x"} {
-		if code, _ := get(t, s, cookie, "/mail/inbox/"+id.String()+path); code != http.StatusNotFound {
-			t.Errorf("GET %s: %d, want 404", path, code)
+	if o, ok := s.links.get(h); !ok || o.Link != link || o.Name != "report.html" {
+		t.Errorf("opened link %+v, want report.html's", o)
+	}
+	resp, _ = post(t, s, cookie, "/mail/inbox/"+id.String()+"/open/1", nil, true)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("open a folder link: %d, want 422", resp.StatusCode)
+	}
+	for _, path := range []string{"/open/2", "/open/-1", "/open/x"} {
+		if resp, _ := post(t, s, cookie, "/mail/inbox/"+id.String()+path, nil, false); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404", path, resp.StatusCode)
 		}
 	}
 	for _, path := range []string{"/mail/inbox/" + strings.Repeat("ab", 16), "/mail/inbox/nothex", "/mail/drafts/" + id.String(), "/mail/sent/" + id.String()} {
@@ -329,7 +333,7 @@ func TestMailReadAndAttachments(t *testing.T) {
 
 	// Reply quotes the letter and names it.
 	_, body = get(t, s, cookie, "/mail/new?reply="+id.String())
-	for _, want := range []string{`value="` + bob + `"`, `value="Re: Report"`, "&gt; line one\n&gt; &lt;b&gt;line two&lt;/b&gt;",
+	for _, want := range []string{`value="` + bob + `"`, `value="Re: Report &lt;b&gt;now&lt;/b&gt;"`, "&gt; line one\n&gt; &lt;b&gt;line two&lt;/b&gt;",
 		`name="inreplyto" value="` + id.String() + `"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("reply form lacks %q", want)
@@ -351,7 +355,7 @@ func TestMailSend(t *testing.T) {
 	bob := testMUID(t)
 	fm.cards[bob] = &mail.Card{MUID: bob, Nick: "bob"}
 	fm.entries["e1"] = drive.Entry{ID: "e1", Name: "plan.pdf", Path: "/docs/plan.pdf", Size: 2048}
-	pasted := fm.testLink(t, "photo.jpg", []byte("jpeg"))
+	pasted := testLink(t, "photo.jpg", 4, false)
 	replyTo, _ := mail.NewMsgID()
 
 	form := url.Values{"to": {" " + bob + " "}, "subject": {"Plans"}, "body": {"See attached."},
@@ -367,7 +371,7 @@ func TestMailSend(t *testing.T) {
 		t.Fatalf("sent %+v, want %+v", fm.sent, want)
 	}
 	code, body := get(t, s, cookie, resp.Header.Get("Location"))
-	if code != http.StatusOK || !strings.Contains(body, "Sent. It shows Delivered") || !strings.Contains(body, `id="letter-status"`) {
+	if code != http.StatusOK || !strings.Contains(body, `id="send-result">Sent. It shows delivered`) || !strings.Contains(body, `id="letter-status"`) {
 		t.Errorf("after sending: %d\n%s", code, body)
 	}
 
@@ -408,7 +412,7 @@ func TestMailSend(t *testing.T) {
 	resp, _ = post(t, s, cookie, "/mail/new", url.Values{"to": {bob}, "body": {"later"}}, true)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "?done=queued") {
 		t.Fatalf("queued send: %d to %q", resp.StatusCode, loc)
-	} else if _, body := get(t, s, cookie, loc); !strings.Contains(body, "Saved in your outbox") || !strings.Contains(body, "Waiting to go out") {
+	} else if _, body := get(t, s, cookie, loc); !strings.Contains(body, "Saved in your outbox") || !strings.Contains(body, "waiting to go out") {
 		t.Errorf("queued letter page\n%s", body)
 	}
 }
@@ -424,15 +428,18 @@ func TestMailSentStates(t *testing.T) {
 		st.State, st.Receipt = mail.StateDelivered, now
 	})
 	failed := fm.letter(mail.Sent, fm.me, to, "refused", "", now.Add(-4*time.Minute), func(st *mail.Stored) { st.State = mail.StateFailed })
-	code, body := get(t, s, cookie, "/mail/sent")
+	code, body := get(t, s, cookie, "/mail?folder=sent")
 	if code != http.StatusOK {
-		t.Fatalf("GET /mail/sent: %d", code)
+		t.Fatalf("GET /mail?folder=sent: %d", code)
 	}
-	for _, want := range []string{"Waiting to go out", "On the network", "Delivered", "Read " + now.Format("15:04"),
-		`class="state problem" data-state>Not delivered`, `aria-current="page">Sent`} {
+	for _, want := range []string{"waiting to go out", "on the network", "delivered", "read " + now.Format("15:04"),
+		`class="state problem">refused`, `aria-current="page">Sent`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("sent list lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "queued one") == false || strings.Count(body, `class="msg"`) != 5 {
+		t.Errorf("sent list: want 5 letters\n%s", body)
 	}
 	if _, body = get(t, s, cookie, "/mail/sent/"+failed.String()); !strings.Contains(body, "refused it for good") || strings.Contains(body, `id="reply"`) {
 		t.Errorf("a failed letter's page\n%s", body)
@@ -467,9 +474,16 @@ func TestMailRecipient(t *testing.T) {
 		t.Errorf("compose to alice\n%s", body)
 	}
 
-	// Attachments from the drive: folders are not offered.
-	fm.entries["f1"] = drive.Entry{ID: "f1", Name: "notes.txt", Path: "/notes.txt", Size: 12}
+	// Attachments from the drive: the newest files are offered, unticked;
+	// folders are not.
+	fm.entries["f1"] = drive.Entry{ID: "f1", Name: "notes.txt", Path: "/notes.txt", Size: 12, Modified: time.Now().Add(-time.Hour)}
 	fm.entries["d1"] = drive.Entry{ID: "d1", Name: "notes", Path: "/notes", Folder: true}
+	fm.entries["f2"] = drive.Entry{ID: "f2", Parent: "d1", Name: "new.txt", Path: "/notes/new.txt", Size: 1, Modified: time.Now()}
+	_, body = get(t, s, cookie, "/mail/new")
+	if i, j := strings.Index(body, `name="attach" value="f2"`), strings.Index(body, `name="attach" value="f1"`); i < 0 || j < i ||
+		strings.Contains(body, `value="d1"`) || strings.Contains(body, "checked") {
+		t.Errorf("compose offers the drive's files newest first, unticked, no folders\n%s", body)
+	}
 	_, body = get(t, s, cookie, "/mail/attach?q=notes")
 	if !strings.Contains(body, `hx-get="/mail/attach/f1"`) || strings.Contains(body, "/mail/attach/d1") {
 		t.Errorf("attach search\n%s", body)
@@ -491,13 +505,5 @@ func TestMailCheck(t *testing.T) {
 	}
 	if _, body := get(t, s, cookie, "/mail?done=checked&new=2"); !strings.Contains(body, "2 new letters.") {
 		t.Errorf("no notice of the new letters")
-	}
-}
-
-func TestHumanSize(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 1500: "1.5 kB", 123456789: "123 MB", 5e12: "5.0 TB"} {
-		if got := humanSize(n); got != want {
-			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
-		}
 	}
 }
