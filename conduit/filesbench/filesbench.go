@@ -8,13 +8,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/borgios/borghui/cells/shard"
 	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/files"
 	"github.com/borgios/borghui/peer/devnet"
+	"github.com/borgios/borghui/internal/rusage"
 	"github.com/borgios/borghui/peer/transport"
 	"github.com/borgios/borghui/wallet"
 )
@@ -139,10 +139,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	res.UploadRatio = res.UploadMBps / res.RawTLSMBps
 	res.DownloadRatio = res.DownloadMBps / res.RawTLSMBps
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		res.PeakRSSMB = float64(ru.Maxrss) / 1024 // Linux reports KiB
-	}
+	res.PeakRSSMB = rusage.PeakRSSMB()
 	return res, nil
 }
 
