@@ -103,7 +103,11 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.Info("unlocked with the passphrase remembered on this computer")
 	}
 
-	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning})
+	// SIGINT, SIGTERM and the UI's "Quit and wipe" end the run; the
+	// deferred Close and Purge wipe every secret on the way out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning, Quit: stop})
 	if err != nil {
 		fmt.Fprintln(stderr, "borghui:", err)
 		return 1
@@ -117,8 +121,6 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {

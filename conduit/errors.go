@@ -83,6 +83,8 @@ func UserMessage(err error) string {
 		return "There is no identity on this stick yet. Create one or restore yours."
 	case errors.Is(err, ErrLocked), errors.Is(err, wallet.ErrLocked):
 		return "Your identity is locked. Unlock it with your passphrase."
+	case errors.Is(err, ErrNoWords):
+		return NoWordsMessage
 	case errors.Is(err, ErrNoDraft):
 		return "That step belongs to creating an identity, which is not under way. Start again."
 	case errors.Is(err, ErrWordsShown):

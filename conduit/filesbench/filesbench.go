@@ -13,8 +13,8 @@ import (
 	"github.com/borgios/borghui/cells/shard"
 	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/files"
-	"github.com/borgios/borghui/peer/devnet"
 	"github.com/borgios/borghui/internal/rusage"
+	"github.com/borgios/borghui/peer/devnet"
 	"github.com/borgios/borghui/peer/transport"
 	"github.com/borgios/borghui/wallet"
 )
