@@ -209,7 +209,7 @@ func (c *Conduit) connectOnce(ctx context.Context, nc *NetworkConfig) (*Session,
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	return c.Connect(cctx, eps, SessionOptions{
-		Dir: nc.Dir, Nick: nc.Nick, Replicas: nc.Replicas,
+		Dir: nc.Dir, Nick: nc.Nick, Replicas: nc.Replicas, Poll: nc.Poll,
 		OnSwitch: func(from, to failover.Endpoint, why error) { c.noteSwitch("peerPaysCell", from, to, why) },
 	})
 }

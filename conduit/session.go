@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/borgios/borghui/cells/crono"
 	"github.com/borgios/borghui/cells/ftree"
@@ -58,6 +59,9 @@ type SessionOptions struct {
 	Replicas int
 	// OnSwitch is told when a wallet call moves to another endpoint.
 	OnSwitch func(from, to failover.Endpoint, why error)
+	// Poll is how often the outbox asks the cells whether sent mail was
+	// delivered (0: the mail package's default, 30 s).
+	Poll time.Duration
 }
 
 // Connect opens the unlocked person's session over eps: the shard and
@@ -96,7 +100,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	if err := s.Drive.Load(ctx); err != nil {
 		return fail(err)
 	}
-	if s.Mail, s.pool, s.mailNet, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), o.Nick); err != nil {
+	if s.Mail, s.pool, s.mailNet, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), o.Nick, o.Poll); err != nil {
 		return fail(err)
 	}
 	if s.Wallet, err = NewWallet(id, eps[ledger.CellName], WalletOptions{OnSwitch: o.OnSwitch, Clock: c.cfg.Now}); err != nil {
@@ -127,8 +131,9 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 }
 
 // openMail opens the mail account over the mail cells found through the
-// first receptor that answers.
-func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir, nick string) (*mail.Account, *mail.Pool, *mail.Multi, error) {
+// first receptor that answers; its outbox asks for delivery states every
+// poll.
+func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir, nick string, poll time.Duration) (*mail.Account, *mail.Pool, *mail.Multi, error) {
 	var errs []error
 	for _, a := range receptors {
 		members, replicas, err := mail.Discover(ctx, id, a)
@@ -138,7 +143,8 @@ func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir,
 		}
 		pool := mail.NewPool(id)
 		net := mail.NewMulti(pool.Dial, members, replicas)
-		acct, err := mail.OpenAccount(mail.AccountConfig{Identity: id, Dir: dir, Net: net, Nick: nick})
+		acct, err := mail.OpenAccount(mail.AccountConfig{Identity: id, Dir: dir, Net: net, Nick: nick,
+			Outbox: mail.OutboxConfig{StatusEvery: poll}})
 		if err != nil {
 			pool.Close()
 			return nil, nil, nil, err
