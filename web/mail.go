@@ -261,27 +261,26 @@ func (s *Server) mailCheck(w http.ResponseWriter, r *http.Request) {
 		s.opFailed(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/mail?done=checked&new="+strconv.Itoa(len(rep.New)), http.StatusSeeOther)
+	mailGo(w, r, "/mail?done=checked&new="+strconv.Itoa(len(rep.New)))
 }
 
 // mailLetterView is what the reader shows.
 type mailLetterView struct {
-	Folder   mail.Folder
-	ID       string
-	From     who
-	To       who
-	Subject  string
-	Body     string
-	Date     time.Time
-	FS       bool
-	Files    []mailFile
-	State    string // Sent
-	Detail   string // Sent
-	Problem  bool   // Sent
-	Notice   string
-	Sent     string // after sending: the outcome
-	Refused  bool   // after sending: refused for good
-	Received time.Time
+	Folder  mail.Folder
+	ID      string
+	From    who
+	To      who
+	Subject string
+	Body    string
+	Date    time.Time
+	FS      bool
+	Files   []mailFile
+	State   string // Sent
+	Detail  string // Sent
+	Problem bool   // Sent
+	Notice  string
+	Sent    string // after sending: the outcome
+	Refused bool   // after sending: refused for good
 }
 
 // mailFile is one attachment of a letter.
@@ -306,7 +305,7 @@ func (s *Server) mailRead(w http.ResponseWriter, r *http.Request) {
 	msg := st.Message
 	me := m.MUID()
 	v := mailLetterView{Folder: st.Folder, ID: msg.ID.String(), From: s.who(me, msg.FromMUID), To: s.who(me, msg.To),
-		Subject: msg.Subject, Body: msg.Body, Date: time.UnixMilli(msg.Date), FS: st.ForwardSecret, Received: st.Received}
+		Subject: msg.Subject, Body: msg.Body, Date: time.UnixMilli(msg.Date), FS: st.ForwardSecret}
 	if st.Folder == mail.Inbox && !st.Read {
 		if err := m.MarkRead(r.Context(), msg.ID, false); err != nil {
 			s.log.Warn("marking mail read", "err", err)
@@ -392,7 +391,7 @@ func (s *Server) mailOpen(w http.ResponseWriter, r *http.Request) {
 		s.fragmentError(w, r, http.StatusUnprocessableEntity, "This attachment is not a file link BorgHUI can open (it may name a folder).")
 		return
 	}
-	http.Redirect(w, r, "/files/shared/"+h, http.StatusSeeOther)
+	mailGo(w, r, "/files/shared/"+h)
 }
 
 // mailDelete deletes a letter from this stick.
@@ -413,7 +412,7 @@ func (s *Server) mailDelete(w http.ResponseWriter, r *http.Request) {
 	if st.Folder == mail.Sent {
 		to = "/mail?folder=sent&done=deleted"
 	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	mailGo(w, r, to)
 }
 
 // mailReceipt sends the sender of an Inbox letter a signed read receipt.
@@ -435,7 +434,18 @@ func (s *Server) mailReceipt(w http.ResponseWriter, r *http.Request) {
 		s.opFailed(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/mail/inbox/"+id.String()+"?done=receipt", http.StatusSeeOther)
+	mailGo(w, r, "/mail/inbox/"+id.String()+"?done=receipt")
+}
+
+// mailGo sends the browser on after an action: htmx follows HX-Location
+// (the form's result area stays for errors), a plain form a 303.
+func mailGo(w http.ResponseWriter, r *http.Request, to string) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Location", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // mailDraft is the compose form's content.
@@ -523,7 +533,7 @@ func (s *Server) mailSend(w http.ResponseWriter, r *http.Request) {
 				s.log.Warn("mail not delivered yet", "state", res.State, "err", err)
 				done = string(res.State)
 			}
-			http.Redirect(w, r, "/mail/sent/"+res.ID.String()+"?done="+done, http.StatusSeeOther)
+			mailGo(w, r, "/mail/sent/"+res.ID.String()+"?done="+done)
 			return
 		}
 		s.log.Info("mail not sent", "err", err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -33,6 +34,7 @@ type fakeMail struct {
 	receipts []mail.MsgID
 	received int
 	newMail  int
+	recvErr  error
 	cardAsks int
 }
 
@@ -152,6 +154,9 @@ func (f *fakeMail) Receive(context.Context) (*mail.ReceiveReport, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.received++
+	if f.recvErr != nil {
+		return nil, f.recvErr
+	}
 	return &mail.ReceiveReport{New: make([]*mail.Stored, f.newMail)}, nil
 }
 
@@ -211,6 +216,17 @@ func (f *fakeMail) Link(id drive.EntryID) (string, error) {
 		return "", drive.ErrNotFound
 	}
 	return "link-of-" + string(id), nil
+}
+
+// moved reports whether resp sends the browser on: a 303, or for htmx a
+// 204 with HX-Location.
+func moved(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusNoContent && resp.Header.Get("HX-Location") != ""
+}
+
+// dest is where resp sends the browser.
+func dest(resp *http.Response) string {
+	return cmp.Or(resp.Header.Get("HX-Location"), resp.Header.Get("Location"))
 }
 
 func mailServer(t *testing.T) (*Server, *http.Cookie, *fakeMail) {
@@ -302,9 +318,9 @@ func TestMailReadAndAttachments(t *testing.T) {
 
 	// An attachment opens in Files under a handle: the key stays out of URLs.
 	resp, _ := post(t, s, cookie, "/mail/inbox/"+id.String()+"/open/0", nil, false)
-	loc := resp.Header.Get("Location")
+	loc := dest(resp)
 	h, ok := strings.CutPrefix(loc, "/files/shared/")
-	if resp.StatusCode != http.StatusSeeOther || !ok {
+	if !moved(resp) || !ok {
 		t.Fatalf("open attachment: %d to %q, want 303 to /files/shared/…", resp.StatusCode, loc)
 	}
 	if o, ok := s.links.get(h); !ok || o.Link != link || o.Name != "report.html" {
@@ -327,7 +343,7 @@ func TestMailReadAndAttachments(t *testing.T) {
 
 	// A read receipt only when asked.
 	resp, _ = post(t, s, cookie, "/mail/inbox/"+id.String()+"/receipt", nil, false)
-	if resp.StatusCode != http.StatusSeeOther || len(fm.receipts) != 1 || fm.receipts[0] != id {
+	if !moved(resp) || len(fm.receipts) != 1 || fm.receipts[0] != id {
 		t.Errorf("receipt: %d, receipts %v", resp.StatusCode, fm.receipts)
 	}
 
@@ -342,8 +358,8 @@ func TestMailReadAndAttachments(t *testing.T) {
 
 	// Delete.
 	resp, _ = post(t, s, cookie, "/mail/inbox/"+id.String()+"/delete", nil, false)
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/mail?done=deleted" {
-		t.Errorf("delete: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	if !moved(resp) || dest(resp) != "/mail?done=deleted" {
+		t.Errorf("delete: %d to %q", resp.StatusCode, dest(resp))
 	}
 	if _, err := fm.Get(mail.Inbox, id); !errors.Is(err, mail.ErrNotFound) {
 		t.Errorf("the letter is still there after delete")
@@ -361,16 +377,16 @@ func TestMailSend(t *testing.T) {
 	form := url.Values{"to": {" " + bob + " "}, "subject": {"Plans"}, "body": {"See attached."},
 		"attach": {"e1", "e1"}, "links": {"\n" + pasted + "\n"}, "inreplyto": {replyTo.String()}}
 	resp, _ := post(t, s, cookie, "/mail/new", form, true)
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/mail/sent/") ||
-		!strings.HasSuffix(resp.Header.Get("Location"), "?done=sent") {
-		t.Fatalf("send: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	if !moved(resp) || !strings.HasPrefix(dest(resp), "/mail/sent/") ||
+		!strings.HasSuffix(dest(resp), "?done=sent") {
+		t.Fatalf("send: %d to %q", resp.StatusCode, dest(resp))
 	}
 	want := mail.Draft{To: bob, Subject: "Plans", Body: "See attached.", Attachments: []string{"link-of-e1", pasted}, InReplyTo: replyTo}
 	if len(fm.sent) != 1 || fm.sent[0].To != want.To || fm.sent[0].Subject != want.Subject || fm.sent[0].Body != want.Body ||
 		!slices.Equal(fm.sent[0].Attachments, want.Attachments) || fm.sent[0].InReplyTo != want.InReplyTo {
 		t.Fatalf("sent %+v, want %+v", fm.sent, want)
 	}
-	code, body := get(t, s, cookie, resp.Header.Get("Location"))
+	code, body := get(t, s, cookie, dest(resp))
 	if code != http.StatusOK || !strings.Contains(body, `id="send-result">Sent. It shows delivered`) || !strings.Contains(body, `id="letter-status"`) {
 		t.Errorf("after sending: %d\n%s", code, body)
 	}
@@ -410,7 +426,7 @@ func TestMailSend(t *testing.T) {
 	// Queued: safe in the outbox, said so.
 	fm.sendErr, fm.sendRes = errors.New("network down"), &mail.SendResult{State: mail.StateQueued}
 	resp, _ = post(t, s, cookie, "/mail/new", url.Values{"to": {bob}, "body": {"later"}}, true)
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "?done=queued") {
+	if loc := dest(resp); !moved(resp) || !strings.HasSuffix(loc, "?done=queued") {
 		t.Fatalf("queued send: %d to %q", resp.StatusCode, loc)
 	} else if _, body := get(t, s, cookie, loc); !strings.Contains(body, "Saved in your outbox") || !strings.Contains(body, "waiting to go out") {
 		t.Errorf("queued letter page\n%s", body)
@@ -500,10 +516,16 @@ func TestMailCheck(t *testing.T) {
 	s, cookie, fm := mailServer(t)
 	fm.newMail = 2
 	resp, _ := post(t, s, cookie, "/mail/check", nil, false)
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/mail?done=checked&new=2" || fm.received != 1 {
-		t.Fatalf("check: %d to %q after %d receives", resp.StatusCode, resp.Header.Get("Location"), fm.received)
+	if !moved(resp) || dest(resp) != "/mail?done=checked&new=2" || fm.received != 1 {
+		t.Fatalf("check: %d to %q after %d receives", resp.StatusCode, dest(resp), fm.received)
 	}
-	if _, body := get(t, s, cookie, "/mail?done=checked&new=2"); !strings.Contains(body, "2 new letters.") {
-		t.Errorf("no notice of the new letters")
+	if _, body := get(t, s, cookie, "/mail?done=checked&new=2"); !strings.Contains(body, "2 new letters.") || !strings.Contains(body, `hx-target="#action-result"`) {
+		t.Errorf("no notice of the new letters, or no result area for the check")
+	}
+	// A failed check says why where the form's result goes, not over the page.
+	fm.recvErr = fmt.Errorf("mail: list: %w", mail.ErrNoNode)
+	resp, body := post(t, s, cookie, "/mail/check", nil, true)
+	if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("HX-Reswap") != "innerHTML" || !strings.Contains(body, "The network did not answer") {
+		t.Errorf("failed check: %d %v\n%s", resp.StatusCode, resp.Header, body)
 	}
 }
