@@ -196,8 +196,9 @@ func (s *Session) Link(id drive.EntryID) (string, error) {
 }
 
 // OpenLink opens the file a borg://cap/ link names: its manifest (name,
-// size, type) and a reader of its bytes.
-func (s *Session) OpenLink(ctx context.Context, link string) (*files.Manifest, *files.Reader, error) {
+// size, type) and a reader of its bytes. Closing the reader wipes the
+// link's key, which the reader needs until then.
+func (s *Session) OpenLink(ctx context.Context, link string) (*files.Manifest, *LinkReader, error) {
 	c, err := ftree.ParseLink(link)
 	if err != nil {
 		return nil, nil, err
@@ -206,8 +207,25 @@ func (s *Session) OpenLink(ctx context.Context, link string) (*files.Manifest, *
 	if c.Folder {
 		return nil, nil, fmt.Errorf("conduit: open link: %w", drive.ErrIsFolder)
 	}
-	var key files.Key
+	key := new(files.Key)
 	copy(key[:], c.Key)
-	defer key.Wipe()
-	return s.Files.Open(ctx, files.ID(c.Manifest), &key)
+	m, r, err := s.Files.Open(ctx, files.ID(c.Manifest), key)
+	if err != nil {
+		key.Wipe()
+		return nil, nil, err
+	}
+	return m, &LinkReader{Reader: r, key: key}, nil
+}
+
+// LinkReader reads a file opened through a link.
+type LinkReader struct {
+	*files.Reader
+	key *files.Key
+}
+
+// Close ends the read and wipes the key.
+func (r *LinkReader) Close() error {
+	err := r.Reader.Close()
+	r.key.Wipe()
+	return err
 }

@@ -151,8 +151,15 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// browser starts headless Chromium with a throwaway profile.
+// browser starts headless Chromium with a throwaway profile, for at most
+// two minutes.
 func browser(t *testing.T) context.Context {
+	t.Helper()
+	return browserFor(t, 2*time.Minute)
+}
+
+// browserFor starts headless Chromium for at most d.
+func browserFor(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -185,7 +192,7 @@ func browser(t *testing.T) context.Context {
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelC := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancelC := context.WithTimeout(ctx, d)
 	t.Cleanup(func() {
 		cancelC()
 		cancelB()
@@ -203,9 +210,17 @@ func browser(t *testing.T) context.Context {
 // shot saves a full-page screenshot as a test artifact.
 func shot(t *testing.T, ctx context.Context, name string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
+		// A full-page capture (beyond the viewport) now and then never
+		// returns in headless Chromium; give it a few seconds, then take
+		// the viewport, which the 1100×1400 window makes most of a page.
 		var buf []byte
-		if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil { // quality 100 gives PNG
-			return err
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := chromedp.FullScreenshot(&buf, 100).Do(sctx) // quality 100 gives PNG
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			if err := chromedp.CaptureScreenshot(&buf).Do(ctx); err != nil {
+				return err
+			}
 		}
 		dir := filepath.Join(testvec.Root(t), "artifacts", "e2e")
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -592,8 +592,30 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, name, mimeTyp
 		h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'")
 	}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-	http.ServeContent(w, r, "", mod, rd)
+	er := &errReader{r: rd}
+	http.ServeContent(w, r, "", mod, er)
+	if er.err != nil && r.Context().Err() == nil {
+		// The status line is gone by now: the browser sees a cut download.
+		s.log.Warn("serving a file failed midway", "name", name, "err", er.err)
+	}
 }
+
+// errReader remembers the first read error other than EOF
+// (http.ServeContent drops it).
+type errReader struct {
+	r   io.ReadSeeker
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+func (e *errReader) Seek(off int64, whence int) (int64, error) { return e.r.Seek(off, whence) }
 
 func (s *Server) filesRename(w http.ResponseWriter, r *http.Request) {
 	sv, ok := s.sessionOr(w, r, "Files", "files")

@@ -484,15 +484,5 @@ func BenchmarkFileList1000(b *testing.B) {
 		entries[i] = drive.Entry{ID: newID(), Name: fmt.Sprintf("holiday photo %04d <b>.jpg", i), Size: int64(i) * 12345,
 			MIME: "image/jpeg", Modified: time.Unix(1_790_000_000+int64(i), 0), Folder: i%10 == 0}
 	}
-	ctx := context.Background()
-	var buf bytes.Buffer
-	b.ReportAllocs()
-	for b.Loop() {
-		buf.Reset()
-		if err := fileList("", entries, false).Render(ctx, &buf); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(buf.Len()), "bytes/page")
+	benchRender(b, fileList("", entries, false))
 }
-
