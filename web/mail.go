@@ -294,11 +294,7 @@ type mailFile struct {
 
 // mailRead shows one letter; opening an Inbox letter marks it read.
 func (s *Server) mailRead(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.mailSession(w, r)
-	if !ok {
-		return
-	}
-	st, ok := s.mailLetter(w, r, m)
+	m, st, ok := s.mailLetter(w, r)
 	if !ok {
 		return
 	}
@@ -346,8 +342,14 @@ func (s *Server) mailRead(w http.ResponseWriter, r *http.Request) {
 
 func (v mailLetterView) href() string { return "/mail/" + string(v.Folder) + "/" + v.ID }
 
-// mailLetter reads the letter the path names, or answers 404.
-func (s *Server) mailLetter(w http.ResponseWriter, r *http.Request, m mailAPI) (*mail.Stored, bool) {
+// mailLetter reads the letter the path names (and returns the session's
+// mail with it), or answers the request: 404 for no such letter, as
+// mailSession without a session.
+func (s *Server) mailLetter(w http.ResponseWriter, r *http.Request) (mailAPI, *mail.Stored, bool) {
+	m, ok := s.mailSession(w, r)
+	if !ok {
+		return nil, nil, false
+	}
 	f := mail.Folder(r.PathValue("folder"))
 	id, err := mail.ParseMsgID(r.PathValue("id"))
 	if err == nil && f != mail.Inbox && f != mail.Sent {
@@ -359,25 +361,21 @@ func (s *Server) mailLetter(w http.ResponseWriter, r *http.Request, m mailAPI) (
 	}
 	switch {
 	case err == nil:
-		return st, true
+		return m, st, true
 	case errors.Is(err, mail.ErrNotFound), errors.Is(err, mail.ErrMalformed):
 		s.renderStatus(w, r, http.StatusNotFound, messagePage(s.appPage("Not found", "mail"), "No such letter",
 			"That letter is not on this stick (it may have been deleted).", "/mail", "Back to Mail"))
 	default:
 		s.fail(w, r, err)
 	}
-	return nil, false
+	return nil, nil, false
 }
 
 // mailOpen opens an attachment in Files: its link is kept in memory under
 // a random handle (see links) and the browser goes to the file's page, so
 // the link's key is in neither a URL nor the letter's page.
 func (s *Server) mailOpen(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.mailSession(w, r)
-	if !ok {
-		return
-	}
-	st, ok := s.mailLetter(w, r, m)
+	_, st, ok := s.mailLetter(w, r)
 	if !ok {
 		return
 	}
@@ -396,11 +394,7 @@ func (s *Server) mailOpen(w http.ResponseWriter, r *http.Request) {
 
 // mailDelete deletes a letter from this stick.
 func (s *Server) mailDelete(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.mailSession(w, r)
-	if !ok {
-		return
-	}
-	st, ok := s.mailLetter(w, r, m)
+	m, st, ok := s.mailLetter(w, r)
 	if !ok {
 		return
 	}
