@@ -104,3 +104,14 @@ func smallForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 
 // isHTMX reports whether r came from htmx (a fragment is wanted).
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// goTo sends the browser on after an action: htmx follows HX-Location
+// (the form's result area stays for errors), a plain form a 303.
+func goTo(w http.ResponseWriter, r *http.Request, to string) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Location", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

@@ -390,19 +390,9 @@ func (s *Server) filesMkdir(w http.ResponseWriter, r *http.Request) {
 	s.backToFolder(w, r, parent)
 }
 
-// backToFolder shows folder again after a change: the list fragment for
-// htmx, a redirect otherwise.
+// backToFolder shows folder again after a change.
 func (s *Server) backToFolder(w http.ResponseWriter, r *http.Request, folder drive.EntryID) {
-	to := "/files"
-	if folder != "" {
-		to += "?folder=" + string(folder)
-	}
-	if isHTMX(r) {
-		w.Header().Set("HX-Location", to)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	goTo(w, r, folderURL(folder))
 }
 
 // pathEntry reads the {id} of the URL as an existing entry of the drive.
@@ -645,13 +635,7 @@ func (s *Server) afterEntryChange(w http.ResponseWriter, r *http.Request, e driv
 		s.backToFolder(w, r, e.Parent)
 		return
 	}
-	to := "/files/entry/" + string(e.ID) + "?done=" + done
-	if isHTMX(r) {
-		w.Header().Set("HX-Location", to)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	goTo(w, r, "/files/entry/"+string(e.ID)+"?done="+done)
 }
 
 func (s *Server) filesMove(w http.ResponseWriter, r *http.Request) {

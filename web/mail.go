@@ -261,7 +261,7 @@ func (s *Server) mailCheck(w http.ResponseWriter, r *http.Request) {
 		s.opFailed(w, r, err)
 		return
 	}
-	mailGo(w, r, "/mail?done=checked&new="+strconv.Itoa(len(rep.New)))
+	goTo(w, r, "/mail?done=checked&new="+strconv.Itoa(len(rep.New)))
 }
 
 // mailLetterView is what the reader shows.
@@ -389,7 +389,7 @@ func (s *Server) mailOpen(w http.ResponseWriter, r *http.Request) {
 		s.fragmentError(w, r, http.StatusUnprocessableEntity, "This attachment is not a file link BorgHUI can open (it may name a folder).")
 		return
 	}
-	mailGo(w, r, "/files/shared/"+h)
+	goTo(w, r, "/files/shared/"+h)
 }
 
 // mailDelete deletes a letter from this stick.
@@ -406,7 +406,7 @@ func (s *Server) mailDelete(w http.ResponseWriter, r *http.Request) {
 	if st.Folder == mail.Sent {
 		to = "/mail?folder=sent&done=deleted"
 	}
-	mailGo(w, r, to)
+	goTo(w, r, to)
 }
 
 // mailReceipt sends the sender of an Inbox letter a signed read receipt.
@@ -428,18 +428,7 @@ func (s *Server) mailReceipt(w http.ResponseWriter, r *http.Request) {
 		s.opFailed(w, r, err)
 		return
 	}
-	mailGo(w, r, "/mail/inbox/"+id.String()+"?done=receipt")
-}
-
-// mailGo sends the browser on after an action: htmx follows HX-Location
-// (the form's result area stays for errors), a plain form a 303.
-func mailGo(w http.ResponseWriter, r *http.Request, to string) {
-	if isHTMX(r) {
-		w.Header().Set("HX-Location", to)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	goTo(w, r, "/mail/inbox/"+id.String()+"?done=receipt")
 }
 
 // mailDraft is the compose form's content.
@@ -527,7 +516,7 @@ func (s *Server) mailSend(w http.ResponseWriter, r *http.Request) {
 				s.log.Warn("mail not delivered yet", "state", res.State, "err", err)
 				done = string(res.State)
 			}
-			mailGo(w, r, "/mail/sent/"+res.ID.String()+"?done="+done)
+			goTo(w, r, "/mail/sent/"+res.ID.String()+"?done="+done)
 			return
 		}
 		s.log.Info("mail not sent", "err", err)

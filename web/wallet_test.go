@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/a-h/templ"
 	"io"
 	"net/http"
 	"net/url"
@@ -558,13 +559,8 @@ func BenchmarkHistory1000(b *testing.B) {
 		}
 		entries[i] = ledgerEntry(b, from, to, ledger.Amount(1_000_000+i), "memo number "+strings.Repeat("x", i%40), uint64(2000-i), ledger.Shells(100))
 	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	benchRender(b, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		v := historyView{Rows: txRows(me.MUID(), entries), More: "/wallet/history?before=1000-0"}
-		if err := walletHistoryRows(v).Render(ctx, io.Discard); err != nil {
-			b.Fatal(err)
-		}
-	}
+		return walletHistoryRows(v).Render(ctx, w)
+	}))
 }
