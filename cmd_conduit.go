@@ -71,18 +71,21 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui:", err)
 		return 2
 	}
+	// The network: --join, else the one saved on the stick, else a solo
+	// network of this computer's own.
+	nc := &conduit.NetworkConfig{Mode: "guest", Dir: layout.Data, Nick: *nick, Poll: *poll,
+		Endpoints: networkEndpoints(eps, filepath.Join(layout.Data, conduit.EndpointsFile))}
+	sn := &solo{layout: layout, testKDF: *testKDF, log: log}
+	defer sn.Close()
+	if len(eps) == 0 && !savedNetwork(filepath.Join(layout.Data, conduit.EndpointsFile)) {
+		nc.Mode, nc.Solo, nc.Endpoints, nc.Replicas = "solo", true, sn.endpoints, 1
+	}
 	c := conduit.New(conduit.Config{
 		KeystoreDir: layout.Keystore(),
 		TestKDF:     *testKDF,
 		Remember:    &conduit.RememberList{Path: layout.Settings(), Host: usbboot.HostFingerprint()},
 		Log:         log,
-		Network: &conduit.NetworkConfig{
-			Mode:      "guest",
-			Endpoints: networkEndpoints(eps, filepath.Join(layout.Data, conduit.EndpointsFile)),
-			Dir:       layout.Data,
-			Nick:      *nick,
-			Poll:      *poll,
-		},
+		Network:     nc,
 	})
 	defer wallet.Purge()
 	defer c.Close()
@@ -107,7 +110,7 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// deferred Close and Purge wipe every secret on the way out.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning, Quit: stop})
+	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning, Quit: stop, Node: sn.info})
 	if err != nil {
 		fmt.Fprintln(stderr, "borghui:", err)
 		return 1

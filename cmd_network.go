@@ -66,3 +66,10 @@ func networkEndpoints(flags conduit.Endpoints, saved string) func(context.Contex
 		return conduit.Endpoints(lists), nil
 	}
 }
+
+// savedNetwork reports whether the stick holds endpoints saved by an
+// earlier session.
+func savedNetwork(path string) bool {
+	lists, err := failover.Load(path)
+	return err == nil && len(lists) > 0
+}

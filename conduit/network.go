@@ -25,6 +25,9 @@ type NetworkConfig struct {
 	Nick string
 	// Replicas is R for shards (0: the default).
 	Replicas int
+	// Solo: the endpoints are the conduit's own one-node network; they
+	// are not saved on the stick.
+	Solo bool
 	// Poll is how often new mail, delivery states and the balance are
 	// checked (default 3 s); endpoints are probed every tenth poll.
 	Poll time.Duration
@@ -209,7 +212,7 @@ func (c *Conduit) connectOnce(ctx context.Context, nc *NetworkConfig) (*Session,
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	return c.Connect(cctx, eps, SessionOptions{
-		Dir: nc.Dir, Nick: nc.Nick, Replicas: nc.Replicas, Poll: nc.Poll,
+		Dir: nc.Dir, Nick: nc.Nick, Replicas: nc.Replicas, Poll: nc.Poll, Unsaved: nc.Solo,
 		OnSwitch: func(from, to failover.Endpoint, why error) { c.noteSwitch("peerPaysCell", from, to, why) },
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/borgios/borghui/cells/crono"
@@ -59,6 +60,9 @@ type SessionOptions struct {
 	Replicas int
 	// OnSwitch is told when a wallet call moves to another endpoint.
 	OnSwitch func(from, to failover.Endpoint, why error)
+	// Unsaved leaves the endpoints off the stick (the conduit's own solo
+	// node, which is not a network to come back to).
+	Unsaved bool
 	// Poll is how often the outbox asks the cells whether sent mail was
 	// delivered (0: the mail package's default, 30 s).
 	Poll time.Duration
@@ -100,7 +104,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	if err := s.Drive.Load(ctx); err != nil {
 		return fail(err)
 	}
-	if s.Mail, s.pool, s.mailNet, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), o.Nick, o.Poll); err != nil {
+	if s.Mail, s.pool, s.mailNet, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), resolveNick(filepath.Join(o.Dir, "mail"), o.Nick, id.MUID()), o.Poll); err != nil {
 		return fail(err)
 	}
 	if s.Wallet, err = NewWallet(id, eps[ledger.CellName], WalletOptions{OnSwitch: o.OnSwitch, Clock: c.cfg.Now}); err != nil {
@@ -122,12 +126,32 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	for cell, es := range eps {
 		s.lists[cell] = failover.New(failover.Config{Cell: cell}, es)
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err == nil {
+	if err := os.MkdirAll(o.Dir, 0o700); err == nil && !o.Unsaved {
 		if err := failover.Save(filepath.Join(o.Dir, EndpointsFile), s.lists); err != nil {
 			c.log.Warn("endpoints not saved", "err", err)
 		}
 	}
 	return s, nil
+}
+
+// resolveNick is the nickname for the mail card: the one given (kept in
+// dir/nick for next time, where `borghui mail` keeps it too), else the one
+// kept, else "borg-" and the start of the address, which the person can
+// change later.
+func resolveNick(dir, given, muid string) string {
+	path := filepath.Join(dir, "nick")
+	if given != "" {
+		if err := os.MkdirAll(dir, 0o700); err == nil {
+			_ = os.WriteFile(path, []byte(given+"\n"), 0o600)
+		}
+		return given
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		if n := strings.TrimSpace(string(b)); mail.CheckNick(n) == nil {
+			return n
+		}
+	}
+	return "borg-" + muid[1:min(7, len(muid))]
 }
 
 // openMail opens the mail account over the mail cells found through the

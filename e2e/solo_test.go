@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSoloFirstRun: a conduit given no network and with none saved runs a
+// one-node network of every cell on this computer, so a file stored on
+// the first run reads back and the Network page says
+// solo. The solo node's endpoints are not saved as "the network".
+func TestSoloFirstRun(t *testing.T) {
+	stick := t.TempDir()
+	data := filepath.Join(stick, "BorgData")
+	if out, err := runCLI(t, aliceWords+"\n\n"+uiPass+"\n", "identity", "restore", "--data", data, "--test-kdf"); err != nil {
+		t.Fatalf("restore: %v %s", err, out)
+	}
+	p := startConduit(t, data, uiPass+"\n", "--unlock-stdin", "--poll", "300ms")
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: time.Minute}
+	resp, err := client.Get(p.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	plain := make([]byte, 3<<20+7)
+	rand.Read(plain)
+	var loc string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		req, _ := http.NewRequest("POST", p.Base+"/files/upload?folder=&name=first.bin&tid=00112233445566778899aabbccddeeff", bytes.NewReader(plain))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Origin", p.Base)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusCreated {
+			break
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("upload on the first run: %d %s\n%s", resp.StatusCode, body, p.stderr.String())
+		}
+	}
+	page := get(t, client, p.Base+"/files")
+	i := strings.Index(page, `href="/files/entry/`)
+	if i < 0 {
+		t.Fatalf("the stored file is not listed:\n%s", page)
+	}
+	loc = page[i+len(`href="`) : i+len(`href="/files/entry/`)+32]
+	got := get(t, client, p.Base+strings.Replace(loc, "/entry/", "/content/", 1))
+	if got != string(plain) {
+		t.Fatalf("read back %d bytes that differ from the %d stored", len(got), len(plain))
+	}
+	if net := get(t, client, p.Base+"/network"); !strings.Contains(net, `data-mode="solo"`) {
+		t.Fatalf("the Network page does not say solo:\n%s", net)
+	}
+	if _, err := os.Stat(filepath.Join(data, "endpoints.json")); !os.IsNotExist(err) {
+		t.Fatalf("the solo node was saved as the network: %v", err)
+	}
+}
+
+func get(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", url, resp.StatusCode, b)
+	}
+	return string(b)
+}
