@@ -124,6 +124,18 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
+	// Pulling the stick out ends the run within a second: the normal stop
+	// path, with a watchdog that purges the secrets and exits if anything
+	// on the way hangs on the vanished device.
+	layout.WatchRemoval(ctx, func() {
+		fmt.Fprintln(stderr, "borghui: the stick was removed; wiping keys and stopping")
+		go func() {
+			time.Sleep(900 * time.Millisecond)
+			wallet.Purge()
+			os.Exit(3)
+		}()
+		stop()
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {

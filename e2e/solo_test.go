@@ -83,3 +83,28 @@ func get(t *testing.T, c *http.Client, url string) string {
 	}
 	return string(b)
 }
+
+// TestStickRemoved: when the data folder vanishes (the stick pulled out),
+// the conduit wipes its keys and exits; the figure is logged.
+func TestStickRemoved(t *testing.T) {
+	stick := t.TempDir()
+	data := filepath.Join(stick, "BorgData")
+	if out, err := runCLI(t, aliceWords+"\n\n"+uiPass+"\n", "identity", "restore", "--data", data, "--test-kdf"); err != nil {
+		t.Fatalf("restore: %v %s", err, out)
+	}
+	p := startConduit(t, data, uiPass+"\n", "--unlock-stdin")
+	if err := os.RemoveAll(data); err != nil {
+		t.Fatal(err)
+	}
+	removed := time.Now()
+	select {
+	case <-p.done:
+		took := time.Since(removed)
+		t.Logf("removal to exit: %v", took.Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the conduit still runs 10 s after its stick was removed\n%s", p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "the stick was removed") {
+		t.Fatalf("no removal notice:\n%s", p.stderr.String())
+	}
+}
