@@ -50,6 +50,26 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui:", err)
 		return 1
 	}
+	// One run per stick: a second double-click opens a browser window on
+	// the running one.
+	inst, err := layout.Lock()
+	if errors.Is(err, usbboot.ErrRunning) {
+		link, herr := layout.Handoff()
+		if herr != nil {
+			fmt.Fprintln(stderr, "borghui: BorgHUI is already running from this stick, but did not answer:", herr)
+			return 1
+		}
+		fmt.Fprintf(stdout, "BorgHUI is already running from this stick.\nOpen BorgHUI: %s\n", link)
+		if !*noBrowser {
+			_ = usbboot.OpenBrowser(link)
+		}
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui:", err)
+		return 1
+	}
+	defer inst.Release()
 	log, logFile, err := usbboot.OpenLog(layout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "borghui:", err)
@@ -110,10 +130,13 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// deferred Close and Purge wipe every secret on the way out.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning, Quit: stop, Node: sn.info})
+	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning, Quit: stop, Node: sn.info, Handoff: inst.CheckHandoff})
 	if err != nil {
 		fmt.Fprintln(stderr, "borghui:", err)
 		return 1
+	}
+	if err := inst.Publish(srv.BaseURL()); err != nil {
+		log.Warn("a second start will not find this one", "err", err)
 	}
 	url := srv.LaunchURL()
 	log.Info("listening", "addr", srv.BaseURL(), "data", layout.Data)
@@ -127,7 +150,7 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Pulling the stick out ends the run within a second: the normal stop
 	// path, with a watchdog that purges the secrets and exits if anything
 	// on the way hangs on the vanished device.
-	layout.WatchRemoval(ctx, func() {
+	inst.WatchRemoval(ctx, func() {
 		fmt.Fprintln(stderr, "borghui: the stick was removed; wiping keys and stopping")
 		go func() {
 			time.Sleep(900 * time.Millisecond)

@@ -108,3 +108,42 @@ func TestStickRemoved(t *testing.T) {
 		t.Fatalf("no removal notice:\n%s", p.stderr.String())
 	}
 }
+
+// TestSecondStartHandsOff: starting borghui again on a stick it already
+// runs from does not start a second conduit; it gets a fresh launch link
+// from the first one, which works.
+func TestSecondStartHandsOff(t *testing.T) {
+	stick := t.TempDir()
+	data := filepath.Join(stick, "BorgData")
+	if out, err := runCLI(t, aliceWords+"\n\n"+uiPass+"\n", "identity", "restore", "--data", data, "--test-kdf"); err != nil {
+		t.Fatalf("restore: %v %s", err, out)
+	}
+	p := startConduit(t, data, uiPass+"\n", "--unlock-stdin")
+	out, err := runCLI(t, "", "--no-browser", "--data", data)
+	if err != nil {
+		t.Fatalf("second start: %v", err)
+	}
+	link := ""
+	for _, line := range strings.Split(out, "\n") {
+		if l, ok := strings.CutPrefix(line, "Open BorgHUI: "); ok {
+			link = l
+		}
+	}
+	if !strings.HasPrefix(link, p.Base+"/launch?token=") || !strings.Contains(out, "already running") {
+		t.Fatalf("second start printed %q, want a launch link of the first run (%s)", out, p.Base)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	if home := get(t, client, link); !strings.Contains(home, `id="muid"`) {
+		t.Fatalf("the handed-off link does not open the unlocked conduit:\n%s", home)
+	}
+	// A nonce that was never written on the stick gets nothing.
+	resp, err := http.Get(p.Base + "/handoff?nonce=" + strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a made-up handoff nonce: %d, want 403", resp.StatusCode)
+	}
+}

@@ -53,7 +53,7 @@ func withCrossOriginProtection(next http.Handler) http.Handler {
 // exchange and static assets.
 func (s *Server) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/launch" || strings.HasPrefix(r.URL.Path, "/assets/") || s.sessions.valid(r) {
+		if r.URL.Path == "/launch" || r.URL.Path == "/handoff" || strings.HasPrefix(r.URL.Path, "/assets/") || s.sessions.valid(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -28,6 +28,10 @@ type Options struct {
 	// Quit, when set, is called by the Settings page's "Quit and wipe":
 	// the host program wipes every secret and exits.
 	Quit func()
+	// Handoff, when set, checks a second run's one-time handoff nonce
+	// (usbboot.Instance.CheckHandoff): GET /handoff?nonce=N answers with a
+	// fresh launch URL when it says yes.
+	Handoff func(nonce string) bool
 	// Node, when set, describes the node this program runs (home and solo
 	// modes), for the Network page; nil in guest mode.
 	Node func() *NodeInfo
@@ -134,6 +138,7 @@ func (s *Server) routes() http.Handler {
 	static, _ := fs.Sub(assets.FS, ".")
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /launch", s.launch)
+	mux.HandleFunc("GET /handoff", s.handoff)
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("POST /create", s.createBegin)
 	mux.HandleFunc("GET /create/words", s.createWords)
@@ -157,4 +162,16 @@ func (s *Server) routes() http.Handler {
 	s.settingsRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux
+}
+
+// handoff gives a second run of borghui on the same stick a launch URL to
+// open, when it proves it can write to the stick (Options.Handoff).
+func (s *Server) handoff(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Handoff == nil || !s.opts.Handoff(r.URL.Query().Get("nonce")) {
+		s.log.Warn("handoff refused", "remote", r.RemoteAddr)
+		http.Error(w, "Handoff refused.", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte(s.LaunchURL() + "\n"))
 }
