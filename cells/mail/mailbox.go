@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,12 +20,24 @@ type Folder string
 const (
 	Inbox Folder = "inbox" // messages received
 	Sent  Folder = "sent"  // the sender's own copies
+	// Drafts holds letters being written. A draft is not signed (it is
+	// signed when sent, as a new Message): the folder keeps only what its
+	// author typed, and its To may be any text of at most MaxDraftTo
+	// bytes, even "".
+	Drafts Folder = "drafts"
 )
+
+// folders are every Folder, in the order a mailbox creates them.
+var folders = []Folder{Inbox, Sent, Drafts}
+
+// MaxDraftTo bounds a draft's To in bytes: an address, or the start of a
+// nickname still being looked up.
+const MaxDraftTo = 256
 
 // Stored is a message kept in the local mailbox.
 type Stored struct {
 	Folder        Folder
-	Message       *Message // signature checked when it arrived
+	Message       *Message // signature checked when it arrived (Drafts: unsigned)
 	Key           KeyID    // the key it was sealed to
 	ForwardSecret bool     // sealed to a one-time prekey
 	Received      time.Time
@@ -70,7 +83,7 @@ func OpenMailbox(dir string, d Deriver) (*Mailbox, error) {
 	if err := d.DeriveKey(LabelStore, []byte("v1"), key); err != nil {
 		return nil, fmt.Errorf("mail: mailbox key: %w", err)
 	}
-	for _, f := range []Folder{Inbox, Sent} {
+	for _, f := range folders {
 		p := filepath.Join(dir, string(f))
 		if err := os.MkdirAll(p, 0o700); err != nil {
 			clear(key)
@@ -82,7 +95,7 @@ func OpenMailbox(dir string, d Deriver) (*Mailbox, error) {
 }
 
 func checkFolder(f Folder) error {
-	if f != Inbox && f != Sent {
+	if !slices.Contains(folders, f) {
 		return fmt.Errorf("%w: unknown folder %q", ErrMalformed, f)
 	}
 	return nil
@@ -113,7 +126,11 @@ func encodeStored(s *Stored) ([]byte, error) {
 	if s.Message == nil {
 		return nil, fmt.Errorf("%w: no message", ErrMalformed)
 	}
-	msg, err := s.Message.Encode()
+	encode := (*Message).Encode
+	if s.Folder == Drafts {
+		encode = encodeDraft
+	}
+	msg, err := encode(s.Message)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +189,11 @@ func (mb *Mailbox) getLocked(f Folder, id MsgID) (*Stored, error) {
 	if err := json.Unmarshal(plain, &j); err != nil || j.Folder != f {
 		return nil, fmt.Errorf("%w: mailbox file %s", ErrMalformed, id)
 	}
-	m, err := DecodeMessage(j.Message)
+	decode := DecodeMessage
+	if f == Drafts {
+		decode = decodeDraft
+	}
+	m, err := decode(j.Message)
 	if err != nil || m.ID != id {
 		return nil, fmt.Errorf("%w: mailbox file %s", ErrMalformed, id)
 	}
@@ -280,6 +301,86 @@ func (mb *Mailbox) Close() error {
 	if !mb.closed {
 		clear(mb.key)
 		mb.closed = true
+	}
+	return nil
+}
+
+// draftJSON is a draft as the Drafts folder keeps it: what its author
+// typed, without sender, kind or signature (a draft is signed only when it
+// is sent, as a new Message).
+type draftJSON struct {
+	ID          MsgID    `json:"id"`
+	To          string   `json:"to"`
+	Date        int64    `json:"date"`
+	Subject     string   `json:"subject"`
+	Body        string   `json:"body"`
+	Attachments []string `json:"attachments"`
+	InReplyTo   MsgID    `json:"inreplyto"`
+}
+
+// encodeDraft encodes the typed fields of m (its From, FromMUID, Kind
+// and Signature are dropped), checked as checkDraft does.
+func encodeDraft(m *Message) ([]byte, error) {
+	d := draftJSON{ID: m.ID, To: m.To, Date: m.Date, Subject: m.Subject, Body: m.Body, Attachments: m.Attachments, InReplyTo: m.InReplyTo}
+	if d.Attachments == nil {
+		d.Attachments = []string{}
+	}
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return nil, fmt.Errorf("mail: draft: %w", err)
+	}
+	if b.Len() > MaxMessage {
+		return nil, fmt.Errorf("%w: draft of %d bytes, limit %d", ErrTooLarge, b.Len(), MaxMessage)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// decodeDraft parses a draft strictly into an unsigned Message of kind
+// KindMail.
+func decodeDraft(b []byte) (*Message, error) {
+	var d draftJSON
+	if err := decodeStrict(b, MaxMessage, &d); err != nil {
+		return nil, err
+	}
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	return &Message{ID: d.ID, Kind: KindMail, To: d.To, Date: d.Date, Subject: d.Subject, Body: d.Body,
+		Attachments: d.Attachments, InReplyTo: d.InReplyTo}, nil
+}
+
+// check is Message.check for what a draft holds: an id, text fields
+// within their limits (To at most MaxDraftTo bytes, any text), well-formed
+// links.
+func (d *draftJSON) check() error {
+	switch {
+	case d.ID.IsZero():
+		return fmt.Errorf("%w: draft has no id", ErrMalformed)
+	case d.Date < 0 || d.Date > MaxInteger:
+		return fmt.Errorf("%w: draft date out of range", ErrMalformed)
+	case d.Attachments == nil:
+		return fmt.Errorf("%w: attachments must be a list", ErrMalformed)
+	case len(d.Attachments) > MaxAttachments:
+		return fmt.Errorf("%w: %d attachments, limit %d", ErrMalformed, len(d.Attachments), MaxAttachments)
+	}
+	if err := text(d.To, MaxDraftTo, "to"); err != nil {
+		return err
+	}
+	if err := text(d.Subject, MaxSubject, "subject"); err != nil {
+		return err
+	}
+	if err := text(d.Body, MaxMessage, "body"); err != nil {
+		return err
+	}
+	for _, a := range d.Attachments {
+		if err := CheckLink(a); err != nil {
+			return fmt.Errorf("attachment: %w", err)
+		}
 	}
 	return nil
 }
