@@ -1,12 +1,18 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"crypto/hpke"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
@@ -16,7 +22,9 @@ import (
 
 	"github.com/borgios/borghui/cells/ftree"
 	"github.com/borgios/borghui/cells/mail"
+	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/drive"
+	"github.com/borgios/borghui/conduit/files"
 	"github.com/borgios/borghui/wallet"
 )
 
@@ -36,11 +44,53 @@ type fakeMail struct {
 	newMail  int
 	recvErr  error
 	cardAsks int
+	cardErr  error
+	// Deliver: the state a retry reaches (and its error); delivers counts
+	// the retries.
+	deliverState mail.State
+	deliverErr   error
+	delivers     int
+	// uploads are the files stored by Upload, by entry.
+	uploads  map[drive.EntryID][]byte
+	longTerm []byte
 }
 
 func newFakeMail(t *testing.T) *fakeMail {
-	return &fakeMail{me: testMUID(t), box: map[mail.Folder]map[mail.MsgID]*mail.Stored{mail.Inbox: {}, mail.Sent: {}},
-		cards: map[string]*mail.Card{}, entries: map[drive.EntryID]drive.Entry{}}
+	return &fakeMail{me: testMUID(t), box: map[mail.Folder]map[mail.MsgID]*mail.Stored{mail.Inbox: {}, mail.Sent: {}, mail.Drafts: {}},
+		cards: map[string]*mail.Card{}, entries: map[drive.EntryID]drive.Entry{}, uploads: map[drive.EntryID][]byte{},
+		longTerm: testLongTerm(t)}
+}
+
+// testLongTerm is a fresh long-term (X-Wing) public key.
+func testLongTerm(t *testing.T) []byte {
+	t.Helper()
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	k, err := hpke.MLKEM768X25519().DeriveKeyPair(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.PublicKey().Bytes()
+}
+
+// testCard is the mail card of a fresh identity named nick, with real
+// keys (so it has a fingerprint).
+func testCard(t *testing.T, nick string) *mail.Card {
+	t.Helper()
+	k, err := wallet.NewNodeKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Destroy)
+	owner, err := mail.PubKeyOf(k.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	muid, err := mail.MUIDOf(k.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &mail.Card{Owner: owner, MUID: muid, Nick: nick, Key: testLongTerm(t)}
 }
 
 // testMUID is the address of a fresh key.
@@ -86,7 +136,62 @@ func (f *fakeMail) letter(folder mail.Folder, from, to, subject, body string, da
 	return id
 }
 
-func (f *fakeMail) MUID() string { return f.me }
+func (f *fakeMail) MUID() string           { return f.me }
+func (f *fakeMail) LongTermPublic() []byte { return f.longTerm }
+
+func (f *fakeMail) Put(st *mail.Stored) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := *st
+	m := *st.Message
+	c.Message = &m
+	f.box[st.Folder][m.ID] = &c
+	return nil
+}
+
+func (f *fakeMail) Deliver(_ context.Context, id mail.MsgID) (mail.State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delivers++
+	if f.deliverErr != nil && f.deliverState == "" {
+		return "", f.deliverErr
+	}
+	if st, ok := f.box[mail.Sent][id]; ok {
+		st.State = f.deliverState
+	}
+	return f.deliverState, f.deliverErr
+}
+
+func (f *fakeMail) MakeFolder(_ context.Context, parent drive.EntryID, name string) (drive.Entry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := drive.Entry{ID: drive.EntryID(fmt.Sprintf("dir%d", len(f.entries))), Parent: parent, Name: name, Folder: true, Path: "/" + name}
+	f.entries[e.ID] = e
+	return e, nil
+}
+
+func (f *fakeMail) Upload(_ context.Context, parent drive.EntryID, name, mt string, r io.Reader, size int64) (drive.Entry, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return drive.Entry{}, err
+	}
+	if int64(len(b)) != size {
+		return drive.Entry{}, fmt.Errorf("upload of %d bytes said %d", len(b), size)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.entries {
+		if e.Parent == parent && e.Name == name {
+			return drive.Entry{}, drive.ErrExists
+		}
+	}
+	e := drive.Entry{ID: drive.EntryID(fmt.Sprintf("up%d", len(f.entries))), Parent: parent, Name: name, MIME: mt, Size: size,
+		Modified: time.Now(), Path: f.entries[parent].Path + "/" + name}
+	rand.Read(e.Manifest[:])
+	f.entries[e.ID] = e
+	f.uploads[e.ID] = b
+	return e, nil
+}
 
 func (f *fakeMail) List(folder mail.Folder) ([]*mail.Stored, error) {
 	f.mu.Lock()
@@ -164,6 +269,9 @@ func (f *fakeMail) Card(_ context.Context, muid string) (*mail.CardInfo, error) 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cardAsks++
+	if f.cardErr != nil {
+		return nil, f.cardErr
+	}
 	c, ok := f.cards[muid]
 	if !ok {
 		return nil, fmt.Errorf("mail: card: %w", mail.ErrNotFound)
@@ -184,6 +292,8 @@ func (f *fakeMail) SearchCards(_ context.Context, q string, limit int) ([]*mail.
 }
 
 func (f *fakeMail) ListFiles(parent drive.EntryID) ([]drive.Entry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var out []drive.Entry
 	for _, e := range f.entries {
 		if e.Parent == parent {
@@ -194,6 +304,8 @@ func (f *fakeMail) ListFiles(parent drive.EntryID) ([]drive.Entry, error) {
 }
 
 func (f *fakeMail) FindFiles(q string) []drive.Entry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var out []drive.Entry
 	for _, e := range f.entries {
 		if strings.Contains(e.Name, q) {
@@ -204,6 +316,8 @@ func (f *fakeMail) FindFiles(q string) []drive.Entry {
 }
 
 func (f *fakeMail) File(id drive.EntryID) (drive.Entry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	e, ok := f.entries[id]
 	if !ok {
 		return drive.Entry{}, drive.ErrNotFound
@@ -211,11 +325,20 @@ func (f *fakeMail) File(id drive.EntryID) (drive.Entry, error) {
 	return e, nil
 }
 
+// Link makes a link to the entry's manifest with an all-zero key, so the
+// same file always gives the same link.
 func (f *fakeMail) Link(id drive.EntryID) (string, error) {
-	if _, ok := f.entries[id]; !ok {
+	f.mu.Lock()
+	e, ok := f.entries[id]
+	f.mu.Unlock()
+	if !ok {
 		return "", drive.ErrNotFound
 	}
-	return "link-of-" + string(id), nil
+	man := ftree.Hash(e.Manifest)
+	if man == (ftree.Hash{}) {
+		man = sha256.Sum256([]byte(id))
+	}
+	return ftree.EncodeLink(&ftree.Capability{Manifest: man, Key: make([]byte, ftree.KeyLen), Size: uint64(e.Size), Name: e.Name})
 }
 
 // moved reports whether resp sends the browser on: a 303, or for htmx a
@@ -376,12 +499,13 @@ func TestMailSend(t *testing.T) {
 
 	form := url.Values{"to": {" " + bob + " "}, "subject": {"Plans"}, "body": {"See attached."},
 		"attach": {"e1", "e1"}, "links": {"\n" + pasted + "\n"}, "inreplyto": {replyTo.String()}}
-	resp, _ := post(t, s, cookie, "/mail/new", form, true)
+	resp, body := post(t, s, cookie, "/mail/new", form, true)
 	if !moved(resp) || !strings.HasPrefix(dest(resp), "/mail/sent/") ||
 		!strings.HasSuffix(dest(resp), "?done=sent") {
-		t.Fatalf("send: %d to %q", resp.StatusCode, dest(resp))
+		t.Fatalf("send: %d to %q\n%s", resp.StatusCode, dest(resp), body)
 	}
-	want := mail.Draft{To: bob, Subject: "Plans", Body: "See attached.", Attachments: []string{"link-of-e1", pasted}, InReplyTo: replyTo}
+	e1, _ := fm.Link("e1")
+	want := mail.Draft{To: bob, Subject: "Plans", Body: "See attached.", Attachments: []string{e1, pasted}, InReplyTo: replyTo}
 	if len(fm.sent) != 1 || fm.sent[0].To != want.To || fm.sent[0].Subject != want.Subject || fm.sent[0].Body != want.Body ||
 		!slices.Equal(fm.sent[0].Attachments, want.Attachments) || fm.sent[0].InReplyTo != want.InReplyTo {
 		t.Fatalf("sent %+v, want %+v", fm.sent, want)
@@ -528,4 +652,435 @@ func TestMailCheck(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("HX-Reswap") != "innerHTML" || !strings.Contains(body, "The network did not answer") {
 		t.Errorf("failed check: %d %v\n%s", resp.StatusCode, resp.Header, body)
 	}
+}
+
+// mailUpload is a file for postMultipart.
+type mailUpload struct {
+	name, mime string
+	data       []byte
+}
+
+// postMultipart sends fields (in order) then files as the compose form
+// does (multipart/form-data, the files in the "upload" field).
+func postMultipart(t *testing.T, s *Server, cookie *http.Cookie, path string, fields [][2]string, files []mailUpload, hx bool) (*http.Response, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for _, f := range fields {
+		if err := mw.WriteField(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="upload"; filename=%q`, f.name))
+		h.Set("Content-Type", cmp.Or(f.mime, "application/octet-stream"))
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(f.data)
+	}
+	mw.Close()
+	req, err := http.NewRequest("POST", s.BaseURL()+path, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", s.BaseURL())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if hx {
+		req.Header.Set("HX-Request", "true")
+	}
+	req.AddCookie(cookie)
+	resp := do(t, req)
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func TestMailDrafts(t *testing.T) {
+	s, cookie, fm := mailServer(t)
+	bob := testCard(t, "bob")
+	fm.cards[bob.MUID] = bob
+	fm.entries["f1"] = drive.Entry{ID: "f1", Name: "plan.pdf", Path: "/plan.pdf", Size: 10, Manifest: files.HexID{1, 2, 3}}
+	pasted := testLink(t, "elsewhere.txt", 5, false)
+
+	if code, body := get(t, s, cookie, "/mail?folder=drafts"); code != http.StatusOK || !strings.Contains(body, "No drafts") ||
+		!strings.Contains(body, `aria-current="page">Drafts`) {
+		t.Fatalf("empty drafts: %d\n%s", code, body)
+	}
+	// Nothing typed: nothing saved.
+	if resp, body := post(t, s, cookie, "/mail/draft", url.Values{"body": {"  "}}, true); resp.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "nothing to save") {
+		t.Fatalf("empty draft: %d\n%s", resp.StatusCode, body)
+	}
+
+	// A draft to a nickname still being typed, with a drive file and a
+	// pasted link.
+	resp, _ := post(t, s, cookie, "/mail/draft", url.Values{"to": {"bo"}, "subject": {"<script>alert(1)</script>"},
+		"body": {"first <img src=x onerror=alert(1)>"}, "attach": {"f1"}, "links": {pasted}}, true)
+	loc := dest(resp)
+	idText, ok := strings.CutPrefix(loc, "/mail/compose?draft=")
+	idText, ok2 := strings.CutSuffix(idText, "&done=saved")
+	if !moved(resp) || !ok || !ok2 {
+		t.Fatalf("save draft: %d to %q", resp.StatusCode, loc)
+	}
+	id, err := mail.ParseMsgID(idText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := fm.Get(mail.Drafts, id)
+	if err != nil || st.Message.To != "bo" || len(st.Message.Attachments) != 2 || !st.Message.From.IsZero() || len(fm.sent) != 0 {
+		t.Fatalf("stored draft %+v %v, sent %d", st, err, len(fm.sent))
+	}
+	code, body := get(t, s, cookie, loc)
+	for _, want := range []string{"Draft saved", `name="draft" value="` + idText + `"`, `value="bo"`,
+		`value="&lt;script&gt;alert(1)&lt;/script&gt;"`, "first &lt;img src=x onerror=alert(1)&gt;",
+		`name="attach" value="f1" checked`, pasted, `formaction="/mail/draft" id="save-draft"`,
+		`action="/mail/drafts/` + idText + `/delete"`,
+		`hx-get="/mail/to/pick?muid=` + bob.MUID + `"`, // the nickname is searched again
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("draft in compose lacks %q", want)
+		}
+	}
+	if code != http.StatusOK || strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+		t.Errorf("draft in compose: %d, or unescaped\n%s", code, body)
+	}
+	_, body = get(t, s, cookie, "/mail?folder=drafts")
+	if !strings.Contains(body, `href="/mail/compose?draft=`+idText+`"`) || !strings.Contains(body, `data-id="`+idText+`"`) ||
+		!strings.Contains(body, "<bdi>bo</bdi>") || strings.Contains(body, "<script>alert") {
+		t.Errorf("drafts list\n%s", body)
+	}
+	// The reader of a draft is the compose form.
+	req, _ := http.NewRequest("GET", s.BaseURL()+"/mail/drafts/"+idText, nil)
+	req.AddCookie(cookie)
+	if r := do(t, req); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/mail/compose?draft="+idText {
+		t.Errorf("GET a draft: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+
+	// Saving again keeps one draft.
+	resp, _ = post(t, s, cookie, "/mail/draft", url.Values{"draft": {idText}, "to": {bob.MUID}, "subject": {"Plans"}, "body": {"second"}}, true)
+	if dest(resp) != "/mail/compose?draft="+idText+"&done=saved" || len(fm.box[mail.Drafts]) != 1 {
+		t.Fatalf("save again: %q, %d drafts", dest(resp), len(fm.box[mail.Drafts]))
+	}
+	if _, body = get(t, s, cookie, "/mail?folder=drafts"); !strings.Contains(body, ">Plans<") || !strings.Contains(body, `title="`+bob.MUID+`"><bdi class="nick">bob</bdi>`) {
+		t.Errorf("drafts list after the second save\n%s", body)
+	}
+	// Bad or unknown drafts.
+	unknown, _ := mail.NewMsgID()
+	for _, q := range []string{"nothex", unknown.String(), strings.Repeat("0", 32)} {
+		if code, _ := get(t, s, cookie, "/mail/compose?draft="+q); code != http.StatusNotFound {
+			t.Errorf("compose ?draft=%s: %d, want 404", q, code)
+		}
+	}
+	if resp, body := post(t, s, cookie, "/mail/draft", url.Values{"draft": {"nothex"}, "subject": {"x"}}, true); resp.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "could not be read") {
+		t.Errorf("save with a bad draft id: %d", resp.StatusCode)
+	}
+
+	// Sending it deletes the draft; a refused send keeps it.
+	fm.sendErr = fmt.Errorf("mail: card: %w", mail.ErrNotFound)
+	resp, body = post(t, s, cookie, "/mail/new", url.Values{"draft": {idText}, "to": {bob.MUID}, "body": {"second"}}, true)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `name="draft" value="`+idText+`"`) || len(fm.box[mail.Drafts]) != 1 {
+		t.Fatalf("refused send of a draft: %d, %d drafts", resp.StatusCode, len(fm.box[mail.Drafts]))
+	}
+	fm.sendErr = nil
+	resp, _ = post(t, s, cookie, "/mail/new", url.Values{"draft": {idText}, "to": {bob.MUID}, "body": {"second"}}, true)
+	if !moved(resp) || !strings.HasPrefix(dest(resp), "/mail/sent/") || len(fm.box[mail.Drafts]) != 0 {
+		t.Fatalf("send a draft: %d to %q, %d drafts left", resp.StatusCode, dest(resp), len(fm.box[mail.Drafts]))
+	}
+
+	// Delete a draft.
+	resp, _ = post(t, s, cookie, "/mail/draft", url.Values{"subject": {"to delete"}}, true)
+	idText = strings.TrimSuffix(strings.TrimPrefix(dest(resp), "/mail/compose?draft="), "&done=saved")
+	resp, _ = post(t, s, cookie, "/mail/drafts/"+idText+"/delete", nil, false)
+	if !moved(resp) || dest(resp) != "/mail?folder=drafts&done=deleted" || len(fm.box[mail.Drafts]) != 0 {
+		t.Errorf("delete draft: %d to %q", resp.StatusCode, dest(resp))
+	}
+}
+
+func TestMailRetry(t *testing.T) {
+	s, cookie, fm := mailServer(t)
+	to := testMUID(t)
+	now := time.Now()
+	queued := fm.letter(mail.Sent, fm.me, to, "waiting", "", now, func(st *mail.Stored) { st.State = mail.StateQueued })
+	failed := fm.letter(mail.Sent, fm.me, to, "refused", "", now, func(st *mail.Stored) { st.State = mail.StateFailed })
+	sent := fm.letter(mail.Sent, fm.me, to, "on its way", "", now, nil)
+
+	for _, id := range []mail.MsgID{queued, failed} {
+		if _, body := get(t, s, cookie, "/mail/sent/"+id.String()); !strings.Contains(body, `action="/mail/retry/`+id.String()+`"`) ||
+			!strings.Contains(body, `id="retry"`) {
+			t.Errorf("letter %s offers no retry\n%s", id, body)
+		}
+	}
+	if _, body := get(t, s, cookie, "/mail/sent/"+sent.String()); strings.Contains(body, `id="retry"`) {
+		t.Errorf("a letter on the network offers a retry")
+	}
+
+	// The network takes it: the page says so and the state shown moves.
+	fm.deliverState = mail.StateSent
+	resp, _ := post(t, s, cookie, "/mail/retry/"+queued.String(), nil, true)
+	if !moved(resp) || dest(resp) != "/mail/sent/"+queued.String()+"?done=sent" || fm.delivers != 1 {
+		t.Fatalf("retry: %d to %q after %d deliveries", resp.StatusCode, dest(resp), fm.delivers)
+	}
+	_, body := get(t, s, cookie, dest(resp))
+	if !strings.Contains(body, `id="letter-state">on the network<`) || strings.Contains(body, `id="retry"`) {
+		t.Errorf("after a retry\n%s", body)
+	}
+	// Still no network: still waiting, said so.
+	fm.deliverState, fm.deliverErr = mail.StateQueued, fmt.Errorf("deliver: %w", mail.ErrNoNode)
+	resp, _ = post(t, s, cookie, "/mail/retry/"+failed.String(), nil, true)
+	if dest(resp) != "/mail/sent/"+failed.String()+"?done=queued" {
+		t.Errorf("retry without network: to %q", dest(resp))
+	} else if _, body := get(t, s, cookie, dest(resp)); !strings.Contains(body, "Saved in your outbox") || !strings.Contains(body, `id="retry"`) {
+		t.Errorf("still waiting\n%s", body)
+	}
+	// Refused again, or gone from the outbox.
+	fm.deliverState, fm.deliverErr = mail.StateFailed, errors.New("too large")
+	if resp, _ = post(t, s, cookie, "/mail/retry/"+failed.String(), nil, false); dest(resp) != "/mail/sent/"+failed.String()+"?done=failed" {
+		t.Errorf("refused again: to %q", dest(resp))
+	}
+	fm.deliverState, fm.deliverErr = "", fmt.Errorf("%w: not in the outbox", mail.ErrNotFound)
+	resp, _ = post(t, s, cookie, "/mail/retry/"+failed.String(), nil, false)
+	if dest(resp) != "/mail/sent/"+failed.String()+"?done=gone" {
+		t.Errorf("gone: to %q", dest(resp))
+	} else if _, body := get(t, s, cookie, dest(resp)); !strings.Contains(body, "no longer in your outbox") {
+		t.Errorf("gone\n%s", body)
+	}
+	// Only Sent letters, only real ids.
+	inbox := fm.letter(mail.Inbox, to, fm.me, "hi", "", now, nil)
+	for _, id := range []string{inbox.String(), "nothex", strings.Repeat("ab", 17)} {
+		if resp, _ := post(t, s, cookie, "/mail/retry/"+id, nil, false); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("retry %s: %d, want 404", id, resp.StatusCode)
+		}
+	}
+}
+
+func TestMailForwardSecrecyMarker(t *testing.T) {
+	s, cookie, fm := mailServer(t)
+	to := testMUID(t)
+	now := time.Now()
+	fs := fm.letter(mail.Sent, fm.me, to, "secret", "", now, func(st *mail.Stored) { st.ForwardSecret = true })
+	lt := fm.letter(mail.Sent, fm.me, to, "long-term", "", now.Add(-time.Minute), nil)
+	in := fm.letter(mail.Inbox, to, fm.me, "to my long-term key", "", now, nil)
+
+	_, body := get(t, s, cookie, "/mail?folder=sent")
+	_, fsRow, _ := strings.Cut(body, `data-id="`+fs.String()+`"`)
+	fsRow, _, _ = strings.Cut(fsRow, "</li>")
+	_, ltRow, _ := strings.Cut(body, `data-id="`+lt.String()+`"`)
+	ltRow, _, _ = strings.Cut(ltRow, "</li>")
+	if strings.Contains(fsRow, "no-fs") || !strings.Contains(ltRow, `class="no-fs"`) {
+		t.Errorf("sent list markers: forward secret %q, long-term %q", fsRow, ltRow)
+	}
+	if _, body = get(t, s, cookie, "/mail/sent/"+lt.String()); !strings.Contains(body, `class="no-fs">Sent without forward secrecy: sealed to the recipient's long-term key`) {
+		t.Errorf("sent letter without forward secrecy\n%s", body)
+	}
+	if _, body = get(t, s, cookie, "/mail/sent/"+fs.String()); strings.Contains(body, "no-fs") {
+		t.Errorf("a forward-secret letter is marked")
+	}
+	if _, body = get(t, s, cookie, "/mail/inbox/"+in.String()); !strings.Contains(body, `class="no-fs">Sent without forward secrecy: sealed to your long-term key`) {
+		t.Errorf("inbox letter without forward secrecy\n%s", body)
+	}
+}
+
+func TestMailContact(t *testing.T) {
+	s, cookie, fm := mailServer(t)
+	// The mail account is the unlocked identity's (its own fingerprint
+	// is shown only then).
+	if _, body := get(t, s, cookie, "/mail"); strings.Contains(body, `id="my-fingerprint"`) {
+		t.Errorf("the Mail page shows a fingerprint for an identity that is not the account's")
+	}
+	info, err := s.opts.Conduit.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm.mu.Lock()
+	fm.me = info.MUID
+	fm.mu.Unlock()
+	alice := testCard(t, `<script>alert(1)</script><img src=x onerror=alert(1)>`)
+	fm.cards[alice.MUID] = alice
+	words, err := conduit.Fingerprint(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, s, cookie, "/mail/contact?muid="+alice.MUID)
+	if code != http.StatusOK {
+		t.Fatalf("contact: %d\n%s", code, body)
+	}
+	for _, want := range []string{`id="fingerprint">` + strings.Join(words, " ") + "<", alice.MUID, `<svg class="qr"`,
+		"&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;", `href="/mail/new?to=` + alice.MUID + `"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("contact page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+		t.Errorf("contact page shows the nickname unescaped")
+	}
+	if len(words) != 8 {
+		t.Errorf("fingerprint of %d words", len(words))
+	}
+	// The QR code holds the address and the whole digest: check it decodes
+	// to what the page would put in it.
+	fp, err := fingerprintOf(alice)
+	if err != nil || !strings.HasPrefix(fp.QR, "borgios-fingerprint:"+alice.MUID+":") || len(fp.QR) != len("borgios-fingerprint:"+alice.MUID+":")+64 {
+		t.Errorf("QR text %q %v", fp.QR, err)
+	}
+
+	// Unknown, unreachable, malformed.
+	if code, body := get(t, s, cookie, "/mail/contact?muid="+testMUID(t)); code != http.StatusNotFound || !strings.Contains(body, "has no mail card") {
+		t.Errorf("contact without a card: %d\n%s", code, body)
+	}
+	fm.cardErr = fmt.Errorf("card: %w", mail.ErrNoNode)
+	if code, body := get(t, s, cookie, "/mail/contact?muid="+alice.MUID); code != http.StatusBadGateway || !strings.Contains(body, "The network did not answer") {
+		t.Errorf("contact offline: %d\n%s", code, body)
+	}
+	fm.cardErr = nil
+	for _, q := range []string{"", "nobody", "%3Cscript%3E"} {
+		if code, _ := get(t, s, cookie, "/mail/contact?muid="+q); code != http.StatusNotFound {
+			t.Errorf("contact ?muid=%s: %d, want 404", q, code)
+		}
+	}
+
+	// One's own fingerprint: on the Mail page and as a contact.
+	own, err := s.ownCard(fm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := conduit.Fingerprint(own)
+	if _, body = get(t, s, cookie, "/mail"); !strings.Contains(body, `id="my-fingerprint">`+strings.Join(mine, " ")+"<") {
+		t.Errorf("the Mail page lacks the own fingerprint %q", mine)
+	}
+	if _, body = get(t, s, cookie, "/mail/contact?muid="+fm.me); !strings.Contains(body, `id="fingerprint">`+strings.Join(mine, " ")+"<") ||
+		strings.Contains(body, `id="write-to"`) {
+		t.Errorf("own contact page\n%s", body)
+	}
+
+	// Links to it: from a letter's sender, from the recipient check.
+	id := fm.letter(mail.Inbox, alice.MUID, fm.me, "hi", "", time.Now(), nil)
+	if _, body = get(t, s, cookie, "/mail/inbox/"+id.String()); !strings.Contains(body, `href="/mail/contact?muid=`+alice.MUID+`"`) ||
+		!strings.Contains(body, `id="msg-from"`) {
+		t.Errorf("letter does not link the sender's fingerprint\n%s", body)
+	}
+	if _, body = get(t, s, cookie, "/mail/to?to="+alice.MUID); !strings.Contains(body, strings.Join(words, " ")) ||
+		!strings.Contains(body, `href="/mail/contact?muid=`+alice.MUID+`" target="_blank"`) {
+		t.Errorf("recipient check lacks the fingerprint\n%s", body)
+	}
+}
+
+func TestMailUpload(t *testing.T) {
+	s, cookie, fm := mailServer(t)
+	bob := testMUID(t)
+	fm.cards[bob] = &mail.Card{MUID: bob, Nick: "bob"}
+	fields := [][2]string{{"to", bob}, {"subject", "Photos"}, {"body", "line one\r\nline two"}}
+
+	// Two files, one named like a file already in the folder; an empty
+	// file field is no file.
+	resp, body := postMultipart(t, s, cookie, "/mail/new", fields, []mailUpload{{name: "a.jpg", mime: "image/jpeg", data: []byte("jpeg")}}, true)
+	if !moved(resp) {
+		t.Fatalf("send with an upload: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = postMultipart(t, s, cookie, "/mail/new", fields, []mailUpload{{name: "a.jpg", data: []byte("again")}, {name: "notes", data: []byte("n")}, {}}, true)
+	if !moved(resp) {
+		t.Fatalf("second send: %d\n%s", resp.StatusCode, body)
+	}
+	var folders []drive.Entry
+	names := map[string]drive.Entry{}
+	for _, e := range fm.entries {
+		if e.Folder {
+			folders = append(folders, e)
+		} else {
+			names[e.Name] = e
+		}
+	}
+	if len(folders) != 1 || folders[0].Name != "Mail attachments" || folders[0].Parent != "" {
+		t.Fatalf("folders %+v, want one Mail attachments at the top", folders)
+	}
+	if len(names) != 3 || names["a.jpg"].MIME != "image/jpeg" || string(fm.uploads[names["a (2).jpg"].ID]) != "again" || names["notes"].Parent != folders[0].ID {
+		t.Fatalf("uploaded %+v", names)
+	}
+	if len(fm.sent) != 2 || len(fm.sent[1].Attachments) != 2 || fm.sent[1].Body != "line one\nline two" {
+		t.Fatalf("sent %+v", fm.sent)
+	}
+	if link, _ := fm.Link(names["a (2).jpg"].ID); fm.sent[1].Attachments[0] != link {
+		t.Errorf("the upload is not the letter's attachment")
+	}
+
+	// Too large: refused with a clear sentence; the text is kept; nothing
+	// is stored.
+	before := len(fm.entries)
+	big := mailUpload{name: "film.mkv", data: make([]byte, maxAttachUpload+1)}
+	resp, body = postMultipart(t, s, cookie, "/mail/new", fields, []mailUpload{big}, false)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than 32 MB") || !strings.Contains(body, "Upload it in Files first") ||
+		!strings.Contains(body, `value="Photos"`) || len(fm.entries) != before || len(fm.sent) != 2 {
+		t.Errorf("too large: %d, %d entries\n%s", resp.StatusCode, len(fm.entries), body)
+	}
+	if resp, _ = postMultipart(t, s, cookie, "/mail/new", fields, []mailUpload{big}, true); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("too large from htmx: %d, want 422 (shown)", resp.StatusCode)
+	}
+	// Exactly the limit is fine, and a draft may carry uploads too.
+	resp, body = postMultipart(t, s, cookie, "/mail/draft", fields, []mailUpload{{name: "max.bin", data: make([]byte, maxAttachUpload)}}, true)
+	if !moved(resp) || !strings.HasPrefix(dest(resp), "/mail/compose?draft=") {
+		t.Fatalf("draft with an upload: %d\n%s", resp.StatusCode, body)
+	}
+	if _, body = get(t, s, cookie, dest(resp)); !strings.Contains(body, "/Mail attachments/max.bin") || !strings.Contains(body, "checked") {
+		t.Errorf("the draft's upload is not ticked again\n%s", body)
+	}
+	// The compose form uploads.
+	if _, body = get(t, s, cookie, "/mail/new"); !strings.Contains(body, `enctype="multipart/form-data"`) ||
+		!strings.Contains(body, `type="file" id="attach-upload" name="upload" multiple`) || !strings.Contains(body, "Up to 32 MB") {
+		t.Errorf("compose form cannot upload\n%s", body)
+	}
+}
+
+func TestMailFreeName(t *testing.T) {
+	taken := map[string]bool{"a.jpg": true, "a (2).jpg": true, "notes": true, ".profile": true, "x.tar.gz": true}
+	for in, want := range map[string]string{"b.jpg": "b.jpg", "a.jpg": "a (3).jpg", "notes": "notes (2)", ".profile": ".profile (2)", "x.tar.gz": "x.tar (2).gz"} {
+		if got := freeName(in, taken); got != want {
+			t.Errorf("freeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMailHostileContent(t *testing.T) {
+	s, cookie, fm := mailServer(t)
+	const evil = `<script>alert(1)</script><img src=x onerror=alert(1)>`
+	eve := testCard(t, evil)
+	fm.cards[eve.MUID] = eve
+	s.names.put(eve.MUID, evil)
+	link := testLink(t, evil, 3, false)
+	in := fm.letter(mail.Inbox, eve.MUID, fm.me, evil, evil, time.Now(), func(st *mail.Stored) { st.Message.Attachments = []string{link} })
+	out := fm.letter(mail.Sent, fm.me, eve.MUID, evil, evil, time.Now(), nil)
+	resp, _ := post(t, s, cookie, "/mail/draft", url.Values{"to": {evil}, "subject": {evil}, "body": {evil}, "links": {link}}, true)
+	for _, path := range []string{"/mail", "/mail?folder=sent", "/mail?folder=drafts", "/mail/inbox/" + in.String(), "/mail/sent/" + out.String(),
+		"/mail/new?reply=" + in.String(), dest(resp), "/mail/contact?muid=" + eve.MUID, "/mail/to?to=" + eve.MUID, "/mail/name/" + eve.MUID} {
+		code, body := get(t, s, cookie, path)
+		if code != http.StatusOK {
+			t.Errorf("GET %s: %d", path, code)
+		}
+		if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+			t.Errorf("GET %s shows hostile text unescaped", path)
+		}
+		if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("GET %s does not show the hostile text at all", path)
+		}
+	}
+}
+
+func BenchmarkInbox1000(b *testing.B) {
+	s := &Server{}
+	me := "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
+	now := time.Now()
+	v := mailFolderView{Folder: mail.Inbox, Me: me, Now: now}
+	senders := []string{"1KFHE7w8BhaENAswwryaoccDb6qcT6DbYY", "1Gqk4Tv79P91Cc1STQtU3s1W6277M2CVWu", "1dice8EMZmqKvrGE4Qc9bUFf9PX3xaYDp"}
+	s.names.put(senders[0], "alice")
+	s.names.put(senders[1], "")
+	for i := range 1000 {
+		id, _ := mail.NewMsgID()
+		from := senders[i%len(senders)]
+		v.Rows = append(v.Rows, mailRow{ID: id.String(), Href: "/mail/inbox/" + id.String(), Who: s.who(me, from),
+			Subject: fmt.Sprintf("Letter number %d about the <plans> & more", i), Date: now.Add(-time.Duration(i) * time.Hour),
+			Unread: i%7 == 0, Files: i % 3})
+	}
+	benchRender(b, mailList(v))
 }
