@@ -246,4 +246,5 @@
 //	<dir>/outbox.journal     Outbox: JSON lines with CRC-32C; sealed messages and their states
 //	<dir>/mailbox/inbox/*.msg Mailbox: one sealed file per message
 //	<dir>/mailbox/sent/*.msg
+//	<dir>/mailbox/drafts/*.msg letters being written (unsigned; only what was typed)
 package mail
