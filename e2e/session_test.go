@@ -11,12 +11,10 @@ import (
 	"github.com/borgios/borghui/cells/ftree"
 	"github.com/borgios/borghui/cells/ledger"
 	"github.com/borgios/borghui/cells/mail"
-	"github.com/borgios/borghui/cells/shard"
 	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/files"
 	"github.com/borgios/borghui/failover"
 	"github.com/borgios/borghui/peer"
-	"github.com/borgios/borghui/wallet"
 )
 
 // TestSessionsOnDevnet opens two people's sessions (conduit.Connect) on
@@ -35,21 +33,7 @@ func TestSessionsOnDevnet(t *testing.T) {
 			eps[d.Name] = append(eps[d.Name], failover.Endpoint{Addr: ep.Recp, ID: ep.ID})
 		}
 	}
-	probe, err := wallet.NewNodeKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(probe.Destroy)
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		sm, err1 := shard.Discover(ctx, probe, eps[shard.CellName][0].Addr)
-		mm, _, err2 := mail.Discover(ctx, probe, eps[mail.CellName][0].Addr)
-		if err1 == nil && err2 == nil && len(sm) == 3 && len(mm) == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cells did not find each other")
-		}
-	}
+	waitMembers(t, ctx, dn.Nodes()[0].Endpoints, 3)
 	open := func(words, nick string) *conduit.Session {
 		t.Helper()
 		dir := t.TempDir()
