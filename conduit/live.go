@@ -34,11 +34,6 @@ func (s *Session) live(ctx context.Context, c *Conduit, nc *NetworkConfig) {
 		s.Mail.Run(ctx)
 	}()
 	defer func() { <-runDone }()
-	if _, err := s.Mail.Publish(ctx); err != nil && ctx.Err() == nil {
-		c.log.Warn("mail card not published; will retry", "err", err)
-	} else {
-		s.published = true
-	}
 
 	var w watch
 	tick := time.NewTicker(poll)
@@ -67,6 +62,8 @@ func (s *Session) check(ctx context.Context, c *Conduit, w *watch) {
 	if !s.published {
 		if _, err := s.Mail.Publish(ctx); err == nil {
 			s.published = true
+		} else if ctx.Err() == nil {
+			c.log.Warn("mail card not published; will retry", "err", err)
 		}
 	}
 	if rep, err := s.Mail.Receive(ctx); err != nil {

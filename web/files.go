@@ -119,6 +119,9 @@ func truncateUTF8(s string, n int) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
+// formUnreadable tells the person a form did not arrive whole.
+const formUnreadable = "The form could not be read. Reload the page and try again."
+
 // downloadPrefetch is how many chunks a download reads ahead.
 const downloadPrefetch = 4
 
@@ -374,7 +377,7 @@ func (s *Server) filesMkdir(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := smallForm(w, r)
 	if err != nil {
-		s.fragmentError(w, r, http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+		s.fragmentError(w, r, http.StatusBadRequest, formUnreadable)
 		return
 	}
 	parent, ok := entryID(f.Get("folder"))
@@ -618,7 +621,7 @@ func (s *Server) filesRename(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := smallForm(w, r)
 	if err != nil {
-		s.fragmentError(w, r, http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+		s.fragmentError(w, r, http.StatusBadRequest, formUnreadable)
 		return
 	}
 	if err := sv.files.Rename(r.Context(), e.ID, strings.TrimSpace(f.Get("name"))); err != nil {
@@ -649,7 +652,7 @@ func (s *Server) filesMove(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := smallForm(w, r)
 	if err != nil {
-		s.fragmentError(w, r, http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+		s.fragmentError(w, r, http.StatusBadRequest, formUnreadable)
 		return
 	}
 	to, ok := entryID(f.Get("to"))
@@ -729,7 +732,7 @@ func (s *Server) filesShare(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := smallForm(w, r)
 	if err != nil {
-		s.fragmentError(w, r, http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+		s.fragmentError(w, r, http.StatusBadRequest, formUnreadable)
 		return
 	}
 	to := strings.TrimSpace(f.Get("to"))
@@ -772,7 +775,7 @@ func (s *Server) filesOpenLink(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := smallForm(w, r)
 	if err != nil {
-		s.fragmentError(w, r, http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+		s.fragmentError(w, r, http.StatusBadRequest, formUnreadable)
 		return
 	}
 	h, _, err := s.links.add(strings.TrimSpace(f.Get("link")))

@@ -53,14 +53,6 @@ func (s *Server) unlockedOr(w http.ResponseWriter, r *http.Request) (conduit.Ide
 	return info, false
 }
 
-// settingsMessage words a refusal of the Settings section.
-func settingsMessage(err error) string {
-	if errors.Is(err, conduit.ErrNoWords) {
-		return conduit.NoWordsMessage
-	}
-	return conduit.UserMessage(err)
-}
-
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	info, ok := s.unlockedOr(w, r)
 	if !ok {
@@ -82,7 +74,7 @@ func (s *Server) settingsPassphrase(w http.ResponseWriter, r *http.Request) {
 	wasRemembered := s.opts.Conduit.Remembered()
 	if err := s.opts.Conduit.ChangePassphrase(f.get("old"), f.get("new"), f.get("confirm")); err != nil {
 		s.log.Info("passphrase change refused", "reason", conduit.UserMessage(err))
-		s.answerPart(w, r, http.StatusUnprocessableEntity, "Change your passphrase", "settings", settingsPassCard(settingsMessage(err), ""))
+		s.answerPart(w, r, http.StatusUnprocessableEntity, "Change your passphrase", "settings", settingsPassCard(conduit.UserMessage(err), ""))
 		return
 	}
 	done := "Passphrase changed: use the new one from now on. A backup of the old keystore stays on the stick and still opens with the old passphrase; delete the backups folder if the old one was exposed."
@@ -128,7 +120,7 @@ func (s *Server) settingsReveal(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Info("words not shown", "reason", conduit.UserMessage(err))
-		s.answerPart(w, r, http.StatusUnprocessableEntity, "Your 24 words", "settings", settingsRevealCard(legacy, settingsMessage(err), nil))
+		s.answerPart(w, r, http.StatusUnprocessableEntity, "Your 24 words", "settings", settingsRevealCard(legacy, conduit.UserMessage(err), nil))
 		return
 	}
 	s.answerPart(w, r, http.StatusOK, "Your 24 words", "settings", settingsRevealCard(legacy, "", list))
