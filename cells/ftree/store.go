@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/borgios/borghui/internal/boltdb"
 )
 
 // Buckets of the node's database (ftree.db in the data folder).
@@ -34,7 +36,7 @@ func openStore(dir string, maxInbox int) (*store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ftree: data folder: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, "ftree.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := boltdb.Open(filepath.Join(dir, "ftree.db"), 2*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("ftree: opening database: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/borgios/borghui/internal/boltdb"
 )
 
 // Buckets of the node's database (ledger.db in the data folder). Every
@@ -90,7 +92,7 @@ func openStore(dir string, genesis tip, genesisState *state) (*store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ledger: data folder: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := boltdb.Open(filepath.Join(dir, "ledger.db"), 2*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: opening database: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/borgios/borghui/internal/boltdb"
 )
 
 // Buckets of a node's database (mail.db in its data folder).
@@ -61,7 +63,7 @@ func openStore(dir string, maxCount int, maxBytes int64) (*store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("mail: data folder: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, "mail.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := boltdb.Open(filepath.Join(dir, "mail.db"), 2*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("mail: opening database: %w", err)
 	}

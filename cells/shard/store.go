@@ -13,6 +13,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/borgios/borghui/internal/boltdb"
 )
 
 // DefaultQuota is an owner's quota on one node when none is configured.
@@ -79,7 +81,7 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, blobsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("shard: store folder: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(cfg.Dir, metaFile), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := boltdb.Open(filepath.Join(cfg.Dir, metaFile), 5*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("shard: opening metadata: %w", err)
 	}
