@@ -70,6 +70,13 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer inst.Release()
+	// Temp files, ours and every child's, go on the stick, not the host.
+	cleanTemp, err := usbboot.PrepareTemp(layout)
+	if err != nil {
+		fmt.Fprintln(stderr, "borghui:", err)
+		return 1
+	}
+	defer cleanTemp()
 	log, logFile, err := usbboot.OpenLog(layout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "borghui:", err)
