@@ -61,7 +61,7 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "BorgHUI is already running from this stick.\nOpen BorgHUI: %s\n", link)
 		if !*noBrowser {
-			_ = usbboot.OpenBrowser(link)
+			_ = usbboot.OpenBrowser(layout, link)
 		}
 		return 0
 	}
@@ -149,7 +149,7 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log.Info("listening", "addr", srv.BaseURL(), "data", layout.Data)
 	fmt.Fprintf(stdout, "BorgHUI is running at %s\nOpen BorgHUI: %s\n", srv.BaseURL(), url)
 	if !*noBrowser {
-		if err := usbboot.OpenBrowser(url); err != nil {
+		if err := usbboot.OpenBrowser(layout, url); err != nil {
 			fmt.Fprintln(stdout, "Could not open a browser here; open the link above yourself.")
 		}
 	}
