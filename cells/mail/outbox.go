@@ -1,19 +1,17 @@
 package mail
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/borgios/borghui/internal/seglog"
 )
 
 // State is where a sent message is, as its sender sees it.
@@ -95,7 +93,7 @@ type Outbox struct {
 	cfg  OutboxConfig
 
 	mu     sync.Mutex
-	f      *os.File
+	log    *seglog.Log
 	items  map[MsgID]*OutboxItem
 	order  []MsgID
 	final  int // delivered or failed items (compacted away in time)
@@ -111,8 +109,6 @@ type journalLine struct {
 	Err    string `json:"err,omitempty"`
 	Time   int64  `json:"time"`
 }
-
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // maxJournalLine bounds one line (two sealed messages in base64).
 var maxJournalLine = 4*MaxSealed + 4096
@@ -137,48 +133,26 @@ func OpenOutbox(path string, d Deliverer, cfg OutboxConfig) (*Outbox, error) {
 	}
 	removeTemps(filepath.Dir(path))
 	o := &Outbox{path: path, d: d, cfg: cfg, items: map[MsgID]*OutboxItem{}}
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	log, recs, err := seglog.Open(path)
+	if err != nil {
 		return nil, fmt.Errorf("mail: outbox: %w", err)
 	}
+	o.log = log
 	lines := 0
-	good := 0
-	for len(data[good:]) > 0 {
-		rest := data[good:]
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			break // torn last line
-		}
-		body, ok := checkLine(rest[:i])
-		if !ok || o.apply(body) != nil {
+	for _, body := range recs {
+		if o.apply(body) != nil {
 			break
 		}
-		good += i + 1
 		lines++
 	}
-	// Rewrite the journal without the torn tail, superseded lines and
-	// finished messages.
-	if good < len(data) || lines > 2*len(o.items) || o.final > 0 {
+	// Rewrite the journal without damaged, superseded and finished lines.
+	if lines < len(recs) || lines > 2*len(o.items) || o.final > 0 || log.Segments() > 8 {
 		if err := o.compactLocked(); err != nil {
+			log.Close()
 			return nil, err
 		}
 	}
-	if o.f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-		return nil, fmt.Errorf("mail: outbox: %w", err)
-	}
 	return o, nil
-}
-
-func checkLine(line []byte) ([]byte, bool) {
-	i := bytes.LastIndexByte(line, ' ')
-	if i < 0 || len(line)-i-1 != 8 {
-		return nil, false
-	}
-	want, err := strconv.ParseUint(string(line[i+1:]), 16, 32)
-	if err != nil || crc32.Checksum(line[:i], crcTable) != uint32(want) {
-		return nil, false
-	}
-	return line[:i], true
 }
 
 func encodeLine(v any) ([]byte, error) {
@@ -189,9 +163,7 @@ func encodeLine(v any) ([]byte, error) {
 	if len(body) > maxJournalLine-16 {
 		return nil, fmt.Errorf("%w: outbox line too long", ErrTooLarge)
 	}
-	crc := crc32.Checksum(body, crcTable)
-	sum := []byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)}
-	return append(append(append(body, ' '), hex.EncodeToString(sum)...), '\n'), nil
+	return body, nil
 }
 
 // apply replays one journal line.
@@ -255,7 +227,7 @@ func queuedLine(it *OutboxItem) (journalLine, error) {
 // compactLocked rewrites the journal atomically with the unfinished
 // messages only (a queued line, and a sent line when sent).
 func (o *Outbox) compactLocked() error {
-	var buf []byte
+	var bodies [][]byte
 	var order []MsgID
 	for _, id := range o.order {
 		it := o.items[id]
@@ -272,13 +244,13 @@ func (o *Outbox) compactLocked() error {
 		if err != nil {
 			return err
 		}
-		buf = append(buf, b...)
+		bodies = append(bodies, b)
 		if it.State == StateSent {
 			b, _ := encodeLine(journalLine{Op: "sent", ID: id, Copies: it.Copies, Time: o.cfg.Clock().UnixMilli()})
-			buf = append(buf, b...)
+			bodies = append(bodies, b)
 		}
 	}
-	if err := writeFileAtomic(o.path, buf); err != nil {
+	if err := o.log.Compact(bodies); err != nil {
 		return fmt.Errorf("mail: outbox: %w", err)
 	}
 	o.order, o.final = order, 0
@@ -294,10 +266,7 @@ func (o *Outbox) appendLocked(l journalLine) error {
 	if err != nil {
 		return err
 	}
-	if _, err := o.f.Write(b); err != nil {
-		return fmt.Errorf("mail: outbox: %w", err)
-	}
-	if err := o.f.Sync(); err != nil {
+	if err := o.log.Append(b); err != nil {
 		return fmt.Errorf("mail: outbox: %w", err)
 	}
 	return nil
@@ -540,27 +509,13 @@ func (o *Outbox) Refresh(ctx context.Context) (int, error) {
 	o.mu.Lock()
 	var err error
 	if o.final >= 32 && !o.closed {
-		err = o.compactAndReopenLocked()
+		err = o.compactLocked()
 	}
 	o.mu.Unlock()
 	if err != nil {
 		return changed, err
 	}
 	return changed, firstErr
-}
-
-func (o *Outbox) compactAndReopenLocked() error {
-	if err := o.f.Close(); err != nil {
-		return fmt.Errorf("mail: outbox: %w", err)
-	}
-	cerr := o.compactLocked()
-	f, err := os.OpenFile(o.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		o.closed = true
-		return fmt.Errorf("mail: outbox: %w", err)
-	}
-	o.f = f
-	return cerr
 }
 
 // Run retries queued messages when due and asks for the delivery state of
@@ -615,5 +570,5 @@ func (o *Outbox) Close() error {
 		return nil
 	}
 	o.closed = true
-	return o.f.Close()
+	return o.log.Close()
 }

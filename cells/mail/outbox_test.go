@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/borgios/borghui/internal/seglog"
 )
 
 // fakeCell is a Deliverer that stores envelopes by id the way a cell does
@@ -260,8 +262,9 @@ func TestOutboxCrashResume(t *testing.T) {
 				if calls != 0 || len(o.Items()) != 0 {
 					t.Fatalf("a message never queued was sent: %d calls", calls)
 				}
-				if fi, _ := os.Stat(path); fi.Size() != 0 {
-					t.Fatalf("torn tail kept: %d bytes", fi.Size())
+				o.Close()
+				if _, recs, err := seglog.Open(path); err != nil || len(recs) != 0 {
+					t.Fatalf("the torn line reads back: %d records, %v", len(recs), err)
 				}
 				return
 			case stores != 1:

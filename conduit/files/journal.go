@@ -1,28 +1,27 @@
 package files
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
-	"strconv"
+
+	"github.com/borgios/borghui/internal/seglog"
 )
 
 // A Journal records the progress of one upload or download on the stick, so
 // that after a crash or a pulled stick the transfer continues without
-// re-sending finished chunks. It is an append-only text file: a header line,
-// then one line per finished chunk (its index, shard ID, sealed size and the
-// holders that acknowledged it). Every line ends with its CRC-32C; a torn or
-// damaged tail (the crash cut a write) is dropped on open, so a chunk counts
-// as finished only if its whole line reached the disk (each append is
-// fsync'd before the chunk is reported done).
+// re-sending finished chunks. It is an append-only log of lines
+// (internal/seglog): a header line, then one line per finished chunk (its
+// index, shard ID, sealed size and the holders that acknowledged it). Every
+// line ends with its CRC-32C; a torn or damaged tail (the crash cut a
+// write) is skipped on open, so a chunk counts as finished only if its whole
+// line reached the disk (each append is fsync'd before the chunk is
+// reported done). Each resume appends to a new segment file beside the
+// first, so no file is extended after it was reopened.
 type Journal struct {
 	path   string
-	f      *os.File
+	log    *seglog.Log
 	Header JournalHeader
 	done   map[uint32]JournalChunk
 }
@@ -51,83 +50,53 @@ type JournalChunk struct {
 	Parity  []ChunkRef `json:"parity,omitempty"`
 }
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
 // maxJournalLine bounds one line (a chunk with many holders).
 const maxJournalLine = 64 << 10
 
 // CreateJournal starts a journal at path; an existing one is an error
 // (resume it with OpenJournal).
 func CreateJournal(path string, h JournalHeader) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	l, err := seglog.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("files: journal: %w", err)
 	}
-	j := &Journal{path: path, f: f, Header: h, done: map[uint32]JournalChunk{}}
+	j := &Journal{path: path, log: l, Header: h, done: map[uint32]JournalChunk{}}
 	if err := j.appendLine(h); err != nil {
-		f.Close()
-		os.Remove(path)
+		l.Remove()
 		return nil, err
 	}
 	return j, nil
 }
 
-// OpenJournal reads a journal and readies it for more appends, dropping a
-// torn tail.
+// OpenJournal reads a journal and readies it for more appends. A torn
+// tail is skipped, never truncated, and the appends go to a new segment
+// file (see internal/seglog: on some FAT drivers a reopened file must not
+// be extended).
 func OpenJournal(path string) (*Journal, error) {
-	data, err := os.ReadFile(path)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("files: journal: %w", err)
+	}
+	l, recs, err := seglog.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("files: journal: %w", err)
 	}
-	j := &Journal{path: path, done: map[uint32]JournalChunk{}}
-	good := 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 4096), maxJournalLine)
-	first := true
-	for sc.Scan() {
-		line := sc.Bytes()
-		body, ok := checkLine(line)
-		if !ok {
-			break
-		}
-		if first {
-			if err := json.Unmarshal(body, &j.Header); err != nil || (j.Header.Kind != "upload" && j.Header.Kind != "download") {
-				return nil, fmt.Errorf("files: %s is not a transfer journal", path)
-			}
-			first = false
-		} else {
-			var c JournalChunk
-			if err := json.Unmarshal(body, &c); err != nil || c.Index >= Chunks(j.Header.Size, max(1, j.Header.ChunkSize)) {
-				break
-			}
-			j.done[c.Index] = c
-		}
-		good += len(line) + 1
-	}
-	if first {
+	j := &Journal{path: path, log: l, done: map[uint32]JournalChunk{}}
+	if len(recs) == 0 {
+		l.Close()
 		return nil, fmt.Errorf("files: %s has no readable header", path)
 	}
-	if good < len(data) {
-		if err := os.Truncate(path, int64(good)); err != nil {
-			return nil, fmt.Errorf("files: journal: dropping a torn tail: %w", err)
-		}
+	if err := json.Unmarshal(recs[0], &j.Header); err != nil || (j.Header.Kind != "upload" && j.Header.Kind != "download") {
+		l.Close()
+		return nil, fmt.Errorf("files: %s is not a transfer journal", path)
 	}
-	if j.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-		return nil, fmt.Errorf("files: journal: %w", err)
+	for _, body := range recs[1:] {
+		var c JournalChunk
+		if err := json.Unmarshal(body, &c); err != nil || c.Index >= Chunks(j.Header.Size, max(1, j.Header.ChunkSize)) {
+			continue
+		}
+		j.done[c.Index] = c
 	}
 	return j, nil
-}
-
-func checkLine(line []byte) ([]byte, bool) {
-	i := bytes.LastIndexByte(line, ' ')
-	if i < 0 || len(line)-i-1 != 8 {
-		return nil, false
-	}
-	want, err := strconv.ParseUint(string(line[i+1:]), 16, 32)
-	if err != nil || crc32.Checksum(line[:i], crcTable) != uint32(want) {
-		return nil, false
-	}
-	return line[:i], true
 }
 
 func (j *Journal) appendLine(v any) error {
@@ -138,14 +107,7 @@ func (j *Journal) appendLine(v any) error {
 	if len(body) > maxJournalLine-16 {
 		return errors.New("files: journal line too long")
 	}
-	var sum [4]byte
-	crc := crc32.Checksum(body, crcTable)
-	sum[0], sum[1], sum[2], sum[3] = byte(crc>>24), byte(crc>>16), byte(crc>>8), byte(crc)
-	line := append(append(append(body, ' '), hex.EncodeToString(sum[:])...), '\n')
-	if _, err := j.f.Write(line); err != nil {
-		return fmt.Errorf("files: journal: %w", err)
-	}
-	if err := j.f.Sync(); err != nil {
+	if err := j.log.Append(body); err != nil {
 		return fmt.Errorf("files: journal: %w", err)
 	}
 	return nil
@@ -170,13 +132,7 @@ func (j *Journal) Finished(i uint32) (JournalChunk, bool) {
 func (j *Journal) Count() int { return len(j.done) }
 
 // Close closes the journal, keeping it for a later resume.
-func (j *Journal) Close() error { return j.f.Close() }
+func (j *Journal) Close() error { return j.log.Close() }
 
 // Remove closes and deletes the journal: the transfer is complete.
-func (j *Journal) Remove() error {
-	j.f.Close()
-	if err := os.Remove(j.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
+func (j *Journal) Remove() error { return j.log.Remove() }
