@@ -142,6 +142,9 @@ func resolveNick(dir, given, muid string) string {
 	path := filepath.Join(dir, "nick")
 	if given != "" {
 		if err := os.MkdirAll(dir, 0o700); err == nil {
+			// Removed, not overwritten: some FAT drivers lose data when a
+			// file is reopened and written past its end.
+			_ = os.Remove(path)
 			_ = os.WriteFile(path, []byte(given+"\n"), 0o600)
 		}
 		return given

@@ -1,6 +1,7 @@
 package usbboot
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,5 +86,35 @@ func TestOpenLogWritesOnTheStick(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "conduit started") || !strings.Contains(stderr.String(), "conduit started") {
 		t.Fatalf("log line missing: file %q stderr %q", data, stderr.String())
+	}
+}
+
+// TestOpenLogStartsAFilePerRun: each run writes a new log; the previous
+// run's is kept as borghui.log.1 and older ones are dropped.
+func TestOpenLogStartsAFilePerRun(t *testing.T) {
+	t.Parallel()
+	l, err := Locate(filepath.Join(t.TempDir(), "BorgData"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range []string{"run one", "run two", "run three"} {
+		log, c, err := OpenLog(l, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info(run)
+		c.Close()
+	}
+	for name, want := range map[string]string{"borghui.log": "run three", "borghui.log.1": "run two"} {
+		data, err := os.ReadFile(filepath.Join(l.Logs(), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := string(data); !strings.Contains(s, want) || strings.Count(s, "msg=") != 1 {
+			t.Errorf("%s = %q, want only %q", name, s, want)
+		}
+	}
+	if entries, _ := os.ReadDir(l.Logs()); len(entries) != 2 {
+		t.Errorf("%d log files kept, want 2", len(entries))
 	}
 }

@@ -50,7 +50,14 @@ func (l Layout) Lock() (*Instance, error) {
 // Publish records this run's UI address, where a second double-click
 // asks for a browser window (see Handoff).
 func (in *Instance) Publish(baseURL string) error {
-	if err := os.WriteFile(filepath.Join(in.l.Data, instanceName), []byte(baseURL+"\n"), 0o600); err != nil {
+	// A run cut short (the stick pulled) leaves its address behind. It is
+	// removed, not overwritten: some FAT drivers lose data when a file is
+	// reopened and written past its end.
+	p := filepath.Join(in.l.Data, instanceName)
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.WriteFile(p, []byte(baseURL+"\n"), 0o600); err != nil {
 		return err
 	}
 	in.published.Store(true)
