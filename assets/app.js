@@ -149,7 +149,8 @@
     var job = queue.shift(), st = job.li.querySelector(".status");
     st.textContent = "Encrypting and sending…";
     var url = "/files/upload?folder=" + encodeURIComponent(job.folder) + "&name=" +
-      encodeURIComponent(job.file.name) + "&tid=" + job.tid;
+      encodeURIComponent(job.file.name) + "&tid=" + job.tid +
+      "&mtime=" + (job.file.lastModified || 0);
     fetch(url, { method: "POST", body: job.file, credentials: "same-origin",
       headers: { "Content-Type": job.file.type || "application/octet-stream" } })
       .then(function (r) {

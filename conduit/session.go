@@ -47,6 +47,7 @@ type Session struct {
 	key       *wallet.Identity
 	lists     map[string]*failover.List // by cell: probed, shown on the Network page
 	published bool                      // the mail card went out this session
+	journals  string                    // upload journals on the stick ("" = none)
 }
 
 // SessionOptions configures Connect.
@@ -82,6 +83,9 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 		o.Replicas = shard.DefaultReplicas
 	}
 	s := &Session{key: id, lists: map[string]*failover.List{}}
+	if o.Dir != "" {
+		s.journals = filepath.Join(o.Dir, "journals")
+	}
 	fail := func(err error) (*Session, error) {
 		s.Close()
 		return nil, err

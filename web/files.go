@@ -28,7 +28,10 @@ type filesAPI interface {
 	Get(id drive.EntryID) (drive.Entry, error)
 	Search(query string) []drive.Entry
 	Mkdir(ctx context.Context, parent drive.EntryID, name string) (drive.Entry, error)
-	Upload(ctx context.Context, parent drive.EntryID, name, mime string, r io.Reader, size int64, progress func(files.Progress)) (drive.Entry, error)
+	// Upload stores a file; modTime (0 = unknown) lets an upload cut
+	// short resume when the same file is sent again, and already says how
+	// many bytes an earlier try had stored.
+	Upload(ctx context.Context, parent drive.EntryID, name, mime string, r io.Reader, size, modTime int64, progress func(files.Progress)) (e drive.Entry, already int64, err error)
 	Rename(ctx context.Context, id drive.EntryID, name string) error
 	Move(ctx context.Context, id, parent drive.EntryID) error
 	Delete(ctx context.Context, id drive.EntryID) error
@@ -52,8 +55,8 @@ func (f sessionFiles) Search(q string) []drive.Entry               { return f.s.
 func (f sessionFiles) Mkdir(ctx context.Context, p drive.EntryID, name string) (drive.Entry, error) {
 	return f.s.Drive.Mkdir(ctx, p, name)
 }
-func (f sessionFiles) Upload(ctx context.Context, p drive.EntryID, name, mime string, r io.Reader, size int64, progress func(files.Progress)) (drive.Entry, error) {
-	return f.s.Drive.Upload(ctx, p, name, mime, r, size, nil, progress)
+func (f sessionFiles) Upload(ctx context.Context, p drive.EntryID, name, mime string, r io.Reader, size, modTime int64, progress func(files.Progress)) (drive.Entry, int64, error) {
+	return f.s.Upload(ctx, p, name, mime, r, size, modTime, progress)
 }
 func (f sessionFiles) Rename(ctx context.Context, id drive.EntryID, name string) error {
 	return f.s.Drive.Rename(ctx, id, name)
@@ -306,10 +309,13 @@ func (s *Server) filesSearch(w http.ResponseWriter, r *http.Request) {
 }
 
 // filesUpload stores the request body as a file: POST
-// /files/upload?folder=ID&name=NAME&tid=TRANSFER with the file's bytes as
-// the body (its Content-Length is the size, its Content-Type the type).
+// /files/upload?folder=ID&name=NAME&tid=TRANSFER&mtime=MS with the file's
+// bytes as the body (its Content-Length is the size, its Content-Type the
+// type, mtime its modification time in Unix milliseconds, optional).
 // Progress goes to the open tabs as "transfer" events named tid. The body
-// streams straight to the network: nothing is written to this computer.
+// streams straight to the network: nothing is written to this computer
+// but the upload's journal on the stick, with which the same file sent
+// again after an interruption continues where it stopped.
 func (s *Server) filesUpload(w http.ResponseWriter, r *http.Request) {
 	sv, ok := s.sessionOr(w, r, "Files", "files")
 	if !ok {
@@ -331,6 +337,10 @@ func (s *Server) filesUpload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "That file is too large to upload in one go (over 64 GiB).", http.StatusRequestEntityTooLarge)
 		return
 	}
+	modTime, err := strconv.ParseInt(q.Get("mtime"), 10, 64)
+	if err != nil || modTime < 0 {
+		modTime = 0 // unknown: the upload cannot resume
+	}
 	mt := ""
 	if t, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && t != "application/octet-stream" {
 		mt = t
@@ -341,7 +351,7 @@ func (s *Server) filesUpload(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, r.ContentLength)
 	ev := s.opts.Conduit.Events()
 	ev.Publish(conduit.Event{Type: "transfer", ID: tid, Name: name, State: "uploading", Total: r.ContentLength, ETA: -1})
-	e, err := sv.files.Upload(r.Context(), parent, name, mt, body, r.ContentLength, func(p files.Progress) {
+	e, already, err := sv.files.Upload(r.Context(), parent, name, mt, body, r.ContentLength, modTime, func(p files.Progress) {
 		ev.Publish(conduit.Event{Type: "transfer", ID: tid, Name: name, State: "uploading",
 			Done: p.Done, Total: p.Total, Rate: p.Rate, ETA: etaSeconds(p.ETA)})
 	})
@@ -360,6 +370,10 @@ func (s *Server) filesUpload(w http.ResponseWriter, r *http.Request) {
 	ev.Publish(conduit.Event{Type: "files"})
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
+	if already > 0 {
+		fmt.Fprintf(w, "Stored %s, continuing an earlier upload that had stored %s.", e.Name, sizeText(already))
+		return
+	}
 	fmt.Fprintf(w, "Stored %s.", e.Name)
 }
 

@@ -29,6 +29,8 @@ type fakeDrive struct {
 	data    map[drive.EntryID][]byte
 	shared  []string // "to id"
 	failNet error    // returned by every network call when set
+	modTime int64    // of the last upload
+	already int64    // what Upload says an earlier try had stored
 }
 
 func newFakeDrive() *fakeDrive {
@@ -132,16 +134,18 @@ func (d *fakeDrive) Mkdir(_ context.Context, parent drive.EntryID, name string) 
 	return d.add(parent, name, true, nil, "")
 }
 
-func (d *fakeDrive) Upload(_ context.Context, parent drive.EntryID, name, mime string, r io.Reader, size int64, progress func(files.Progress)) (drive.Entry, error) {
+func (d *fakeDrive) Upload(_ context.Context, parent drive.EntryID, name, mime string, r io.Reader, size, modTime int64, progress func(files.Progress)) (drive.Entry, int64, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return drive.Entry{}, err
+		return drive.Entry{}, 0, err
 	}
 	if int64(len(data)) != size {
-		return drive.Entry{}, fmt.Errorf("fake: got %d bytes, want %d", len(data), size)
+		return drive.Entry{}, 0, fmt.Errorf("fake: got %d bytes, want %d", len(data), size)
 	}
+	d.modTime = modTime
 	progress(files.Progress{Done: size / 2, Total: size, Rate: 1e6, ETA: time.Second})
-	return d.add(parent, name, false, data, mime)
+	e, err := d.add(parent, name, false, data, mime)
+	return e, d.already, err
 }
 
 func (d *fakeDrive) Rename(_ context.Context, id drive.EntryID, name string) error {
@@ -251,6 +255,38 @@ func upload(t *testing.T, s *Server, cookie *http.Cookie, folder drive.EntryID, 
 	req.Header.Set("Origin", s.BaseURL())
 	req.AddCookie(cookie)
 	return do(t, req)
+}
+
+// TestFilesUploadPassesModTime: the browser's lastModified reaches the
+// drive (it keys the journal that lets an upload resume), a bad one counts
+// as unknown, and a resumed upload says so.
+func TestFilesUploadPassesModTime(t *testing.T) {
+	fd := newFakeDrive()
+	s, cookie := appServer(t, &services{files: fd})
+	for i, tc := range []struct {
+		mtime   string
+		want    int64
+		already int64
+		says    string
+	}{
+		{"1763700000123", 1763700000123, 0, "Stored f0.bin."},
+		{"", 0, 0, "Stored f1.bin."},
+		{"-5", 0, 0, "Stored f2.bin."},
+		{"soon", 0, 0, "Stored f3.bin."},
+		{"1763700000123", 1763700000123, 3 << 20, "continuing an earlier upload that had stored 3.1 MB"},
+	} {
+		fd.already = tc.already
+		name := fmt.Sprintf("f%d.bin", i)
+		q := url.Values{"folder": {""}, "name": {name}, "tid": {"0123456789abcdef0123456789abcdef"}, "mtime": {tc.mtime}}
+		req, _ := http.NewRequest("POST", s.BaseURL()+"/files/upload?"+q.Encode(), strings.NewReader("data"))
+		req.Header.Set("Origin", s.BaseURL())
+		req.AddCookie(cookie)
+		resp := do(t, req)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated || fd.modTime != tc.want || !strings.Contains(string(b), tc.says) {
+			t.Errorf("mtime %q: %d %q, modTime %d; want 201, %d, %q", tc.mtime, resp.StatusCode, b, fd.modTime, tc.want, tc.says)
+		}
+	}
 }
 
 func TestFilesUploadListDownload(t *testing.T) {

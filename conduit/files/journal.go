@@ -136,3 +136,6 @@ func (j *Journal) Close() error { return j.log.Close() }
 
 // Remove closes and deletes the journal: the transfer is complete.
 func (j *Journal) Remove() error { return j.log.Remove() }
+
+// RemoveJournal deletes the journal at path (every segment of it).
+func RemoveJournal(path string) error { return seglog.Remove(path) }
