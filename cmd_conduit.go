@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -157,10 +158,12 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Pulling the stick out ends the run within a second: the normal stop
 	// path, with a watchdog that purges the secrets and exits if anything
 	// on the way hangs on the vanished device.
+	var removed atomic.Bool
 	inst.WatchRemoval(ctx, func() {
+		removed.Store(true)
 		fmt.Fprintln(stderr, "borghui: the stick was removed; wiping keys and stopping")
 		go func() {
-			time.Sleep(900 * time.Millisecond)
+			time.Sleep(700 * time.Millisecond)
 			wallet.Purge()
 			os.Exit(3)
 		}()
@@ -177,7 +180,14 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+	// Requests under way get a second to finish, unless the stick is gone:
+	// then they cannot (an upload's journal is on it) and must not hold up
+	// the wipe.
+	grace := time.Second
+	if removed.Load() {
+		grace = 50 * time.Millisecond
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
 	return 0

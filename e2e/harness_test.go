@@ -81,7 +81,13 @@ type conduitProc struct {
 func startConduit(t *testing.T, dataDir, stdin string, extra ...string) *conduitProc {
 	t.Helper()
 	args := append([]string{"--no-browser", "--listen", "127.0.0.1:0", "--data", dataDir, "--test-kdf"}, extra...)
-	p := &conduitProc{cmd: exec.Command(borghui(t), args...), done: make(chan error, 1)}
+	return startProc(t, exec.Command(borghui(t), args...), stdin)
+}
+
+// startProc runs cmd (a borghui conduit) and waits for its launch URL.
+func startProc(t *testing.T, cmd *exec.Cmd, stdin string) *conduitProc {
+	t.Helper()
+	p := &conduitProc{cmd: cmd, done: make(chan error, 1)}
 	p.cmd.Stdin = strings.NewReader(stdin)
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()
