@@ -31,7 +31,7 @@ test-go:
 	# -p 1: one package at a time. Several packages start five in-process
 	# nodes each (ledger, crono, mail, shard); under -race on two cores,
 	# running them side by side starves the trees' timers into splits.
-	BORGHUI_REQUIRE_BROWSER=1 BORGHUI_SIM_LARGE=1 go test -race -count=1 -p 1 -timeout 20m ./...
+	BORGHUI_REQUIRE_BROWSER=1 BORGHUI_REQUIRE_FAT=1 BORGHUI_SIM_LARGE=1 go test -race -count=1 -p 1 -timeout 20m ./...
 
 # The ledger's 1,000-transfer five-node test with its root killed, at full
 # speed (it skips itself under -race, where the nodes cannot keep up).
