@@ -28,6 +28,9 @@ type Config struct {
 	// Quota bounds the bytes one owner may reference on this node;
 	// 0 means DefaultQuota.
 	Quota int64
+	// Capacity bounds the bytes of all shards on this node (see
+	// StoreConfig.Capacity); 0 means no bound.
+	Capacity int64
 	// Replicas is the target number of copies (R); 0 means DefaultReplicas.
 	Replicas int
 	// AnnounceEvery is the period of the member announcement broadcast.
@@ -79,7 +82,7 @@ func Mount(cell *peer.Cell, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	st, err := OpenStore(StoreConfig{Dir: cfg.Dir, Quota: cfg.Quota})
+	st, err := OpenStore(StoreConfig{Dir: cfg.Dir, Quota: cfg.Quota, Capacity: cfg.Capacity})
 	if err != nil {
 		return nil, err
 	}

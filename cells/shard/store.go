@@ -35,6 +35,10 @@ type StoreConfig struct {
 	// Quota bounds the bytes one owner may reference on this node;
 	// 0 means DefaultQuota.
 	Quota int64
+	// Capacity bounds the bytes of all shards this node keeps (a home
+	// node's quota); 0 means no bound. A shard new to the node that would
+	// exceed it is refused with ErrQuota.
+	Capacity int64
 }
 
 // Meta is what the store knows of a shard besides its bytes.
@@ -63,6 +67,12 @@ type Store struct {
 	db    *bolt.DB
 	locks [256]sync.RWMutex
 
+	// capacity bounds total (bytes of every shard referenced here) when
+	// positive; capMu makes the check and the count one step across puts.
+	capacity int64
+	capMu    sync.Mutex
+	total    int64
+
 	corrupt     atomic.Uint64
 	orphans     int
 	droppedMeta int
@@ -85,7 +95,7 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shard: opening metadata: %w", err)
 	}
-	s := &Store{dir: cfg.Dir, quota: cfg.Quota, db: db}
+	s := &Store{dir: cfg.Dir, quota: cfg.Quota, db: db, capacity: max(cfg.Capacity, 0)}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketShards, bucketUsage, bucketGC} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -96,6 +106,9 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 	})
 	if err == nil {
 		err = s.reconcile()
+	}
+	if err == nil && s.capacity > 0 {
+		s.total = s.Stats().Bytes
 	}
 	if err != nil {
 		db.Close()
@@ -196,6 +209,11 @@ func (s *Store) putVerified(id ID, owners []string, blob []byte) (added bool, er
 	if len(fresh) == 0 {
 		return false, nil
 	}
+	if s.capacity > 0 {
+		s.capMu.Lock()
+		defer s.capMu.Unlock()
+	}
+	var grew int64
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		cur, err := getMeta(tx, id)
 		if err != nil {
@@ -203,6 +221,10 @@ func (s *Store) putVerified(id ID, owners []string, blob []byte) (added bool, er
 		}
 		if cur == nil {
 			cur = &Meta{Size: int64(len(blob))}
+			if s.capacity > 0 && s.total+cur.Size > s.capacity {
+				return fmt.Errorf("%w: this node is full: %d bytes stored, capacity %d", ErrQuota, s.total, s.capacity)
+			}
+			grew = cur.Size
 		}
 		for _, o := range fresh {
 			if usage(tx, o)+cur.Size > s.quota {
@@ -220,6 +242,9 @@ func (s *Store) putVerified(id ID, owners []string, blob []byte) (added bool, er
 		}
 		return putMeta(tx, id, cur)
 	})
+	if err == nil && s.capacity > 0 {
+		s.total += grew
+	}
 	if err != nil {
 		if m == nil { // the file written above is nobody's: queue it
 			s.db.Update(func(tx *bolt.Tx) error {
@@ -296,6 +321,11 @@ func (s *Store) Release(id ID, owner string) (released bool, err error) {
 	l := s.lock(id)
 	l.Lock()
 	defer l.Unlock()
+	if s.capacity > 0 {
+		s.capMu.Lock()
+		defer s.capMu.Unlock()
+	}
+	var freed int64
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		m, err := getMeta(tx, id)
 		if err != nil {
@@ -315,12 +345,15 @@ func (s *Store) Release(id ID, owner string) (released bool, err error) {
 		if len(m.Owners) > 0 {
 			return putMeta(tx, id, m)
 		}
-		released = true
+		released, freed = true, m.Size
 		if err := tx.Bucket(bucketShards).Delete(id[:]); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketGC).Put(id[:], stamp())
 	})
+	if err == nil && s.capacity > 0 {
+		s.total -= freed
+	}
 	return released, err
 }
 
