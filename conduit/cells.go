@@ -27,7 +27,10 @@ type CellsConfig struct {
 	// the ledger's genesis derives; nil: the development network's
 	// (DevNetworkWallet), whose shells are play money.
 	NetworkKey []byte
-	Log        *slog.Logger
+	// ShardCapacity bounds the bytes the shard cell keeps for the whole
+	// network (a home node's quota); 0 means no bound.
+	ShardCapacity int64
+	Log           *slog.Logger
 }
 
 // MountCellServers puts the server of each cell type the node runs on its
@@ -48,7 +51,7 @@ func MountCellServers(n *peer.Node, cfg CellsConfig) (stop func(), err error) {
 		}
 	}
 	if c := n.Cell(shard.CellName); c != nil {
-		s, err := shard.Mount(c, shard.Config{Dir: filepath.Join(dataDir, "shard"), Log: log.With("cell", shard.CellName)})
+		s, err := shard.Mount(c, shard.Config{Dir: filepath.Join(dataDir, "shard"), Capacity: cfg.ShardCapacity, Log: log.With("cell", shard.CellName)})
 		if err != nil {
 			stop()
 			return nil, fmt.Errorf("conduit: shard cell: %w", err)
