@@ -35,6 +35,9 @@ type Options struct {
 	// Node, when set, describes the node this program runs (home and solo
 	// modes), for the Network page; nil in guest mode.
 	Node func() *NodeInfo
+	// Home, when set, lets the Settings page allow or stop home mode on
+	// this computer (a node of every cell); nil: it says it cannot.
+	Home HomeControl
 }
 
 // NodeInfo is this computer's node as the Network page shows it.

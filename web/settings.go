@@ -19,7 +19,9 @@ import (
 //	POST /settings/reveal      show the 24 words, after the passphrase
 //	POST /settings/remember    remember the passphrase on this computer, or forget it
 //	POST /settings/quit        confirm, then quit and wipe (Options.Quit)
+//	/settings/home…            this computer's home mode (settings_home.go)
 func (s *Server) settingsRoutes(mux *http.ServeMux) {
+	s.settingsHomeRoutes(mux)
 	mux.HandleFunc("GET /settings", s.settingsPage)
 	mux.HandleFunc("POST /settings/passphrase", s.settingsPassphrase)
 	mux.HandleFunc("GET /settings/reveal", s.settingsRevealForm)
@@ -35,6 +37,7 @@ const quitDelay = 100 * time.Millisecond
 type settingsView struct {
 	Info       conduit.IdentityInfo
 	Remembered bool
+	Home       homeView
 }
 
 // unlockedOr returns the unlocked identity, or sends the browser to the
@@ -58,7 +61,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, settingsPage(s.appPage("Settings", "settings"), settingsView{Info: info, Remembered: s.opts.Conduit.Remembered()}))
+	s.render(w, r, settingsPage(s.appPage("Settings", "settings"), settingsView{Info: info, Remembered: s.opts.Conduit.Remembered(), Home: s.homeView("", "")}))
 }
 
 func (s *Server) settingsPassphrase(w http.ResponseWriter, r *http.Request) {

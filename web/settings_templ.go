@@ -79,6 +79,14 @@ func settingsPage(p page, v settingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
+			templ_7745c5c3_Err = settingsHomeCard(v.Home, "", "").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, " ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 			templ_7745c5c3_Err = settingsQuitCard().Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -114,25 +122,25 @@ func settingsPassCard(msg, done string) templ.Component {
 			templ_7745c5c3_Var3 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section class=\"card\" id=\"pass-card\" aria-labelledby=\"pass-h\"><h2 id=\"pass-h\">Change your passphrase</h2><p class=\"hint\">The passphrase unlocks your identity on this stick. Your 24 words and your address stay the same.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<section class=\"card\" id=\"pass-card\" aria-labelledby=\"pass-h\"><h2 id=\"pass-h\">Change your passphrase</h2><p class=\"hint\">The passphrase unlocks your identity on this stick. Your 24 words and your address stay the same.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if done != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"ok\" role=\"status\" id=\"pass-done\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"ok\" role=\"status\" id=\"pass-done\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(done)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `settings.templ`, Line: 21, Col: 54}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `settings.templ`, Line: 22, Col: 54}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -141,7 +149,7 @@ func settingsPassCard(msg, done string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<form method=\"post\" action=\"/settings/passphrase\" hx-post=\"/settings/passphrase\" hx-target=\"#pass-card\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\"><label for=\"old-pass\">Current passphrase</label> <input type=\"password\" id=\"old-pass\" name=\"old\" autocomplete=\"current-password\" required> <label for=\"new-pass\">New passphrase</label> <input type=\"password\" id=\"new-pass\" name=\"new\" autocomplete=\"new-password\" required minlength=\"10\" data-strength=\"new-strength\" aria-describedby=\"new-pass-hint new-strength-label\"><p class=\"hint\" id=\"new-pass-hint\">At least 10 characters; a few unrelated words work well. It cannot be recovered, but your 24 words can always restore you.</p><meter id=\"new-strength\" min=\"0\" max=\"4\" low=\"2\" high=\"3\" optimum=\"4\" value=\"0\" aria-label=\"New passphrase strength\"></meter><p class=\"hint\" id=\"new-strength-label\" aria-live=\"polite\"></p><label for=\"new-confirm\">Type the new passphrase again</label> <input type=\"password\" id=\"new-confirm\" name=\"confirm\" autocomplete=\"new-password\" required><div class=\"actions\"><button type=\"submit\" id=\"change-pass\">Change passphrase</button></div></form></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<form method=\"post\" action=\"/settings/passphrase\" hx-post=\"/settings/passphrase\" hx-target=\"#pass-card\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\"><label for=\"old-pass\">Current passphrase</label> <input type=\"password\" id=\"old-pass\" name=\"old\" autocomplete=\"current-password\" required> <label for=\"new-pass\">New passphrase</label> <input type=\"password\" id=\"new-pass\" name=\"new\" autocomplete=\"new-password\" required minlength=\"10\" data-strength=\"new-strength\" aria-describedby=\"new-pass-hint new-strength-label\"><p class=\"hint\" id=\"new-pass-hint\">At least 10 characters; a few unrelated words work well. It cannot be recovered, but your 24 words can always restore you.</p><meter id=\"new-strength\" min=\"0\" max=\"4\" low=\"2\" high=\"3\" optimum=\"4\" value=\"0\" aria-label=\"New passphrase strength\"></meter><p class=\"hint\" id=\"new-strength-label\" aria-live=\"polite\"></p><label for=\"new-confirm\">Type the new passphrase again</label> <input type=\"password\" id=\"new-confirm\" name=\"confirm\" autocomplete=\"new-password\" required><div class=\"actions\"><button type=\"submit\" id=\"change-pass\">Change passphrase</button></div></form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -172,45 +180,45 @@ func settingsRevealCard(legacy bool, msg string, words []string) templ.Component
 			templ_7745c5c3_Var5 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<section class=\"card\" id=\"reveal-card\" aria-labelledby=\"reveal-h\"><h2 id=\"reveal-h\">Your 24 words</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section class=\"card\" id=\"reveal-card\" aria-labelledby=\"reveal-h\"><h2 id=\"reveal-h\">Your 24 words</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if legacy {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p id=\"no-words\">This identity was imported from an old borgHUI key, so it has no 24 words. Keep a copy of your old phrase or wallet file, or create a new 24-word identity from the <a href=\"/\">home page</a>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p id=\"no-words\">This identity was imported from an old borgHUI key, so it has no 24 words. Keep a copy of your old phrase or wallet file, or create a new 24-word identity from the <a href=\"/\">home page</a>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else if len(words) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"notice\" role=\"status\">Write them on paper, in this order, and keep it safe. Hide them as soon as you are done.</div><ol class=\"words\" id=\"revealed-words\" aria-label=\"Your 24 words, in order\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<div class=\"notice\" role=\"status\">Write them on paper, in this order, and keep it safe. Hide them as soon as you are done.</div><ol class=\"words\" id=\"revealed-words\" aria-label=\"Your 24 words, in order\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, w := range words {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<li>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<li>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(w)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `settings.templ`, Line: 52, Col: 12}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `settings.templ`, Line: 53, Col: 12}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</li>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</li>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</ol><p class=\"hint\">If you set an extra BIP39 passphrase when you created the identity, you need it too to restore.</p><p><a class=\"button secondary\" href=\"/settings\" id=\"hide-words\" hx-get=\"/settings/reveal\" hx-target=\"#reveal-card\" hx-swap=\"outerHTML\">Hide the words</a></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</ol><p class=\"hint\">If you set an extra BIP39 passphrase when you created the identity, you need it too to restore.</p><p><a class=\"button secondary\" href=\"/settings\" id=\"hide-words\" hx-get=\"/settings/reveal\" hx-target=\"#reveal-card\" hx-swap=\"outerHTML\">Hide the words</a></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p class=\"hint\">They are the only way back into your identity if this stick is lost or the passphrase forgotten. Check that nobody can see your screen, then type your passphrase.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p class=\"hint\">They are the only way back into your identity if this stick is lost or the passphrase forgotten. Check that nobody can see your screen, then type your passphrase.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -218,12 +226,12 @@ func settingsRevealCard(legacy bool, msg string, words []string) templ.Component
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, " <form method=\"post\" action=\"/settings/reveal\" hx-post=\"/settings/reveal\" hx-target=\"#reveal-card\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\"><label for=\"reveal-pass\">Passphrase</label> <input type=\"password\" id=\"reveal-pass\" name=\"passphrase\" autocomplete=\"current-password\" required><div class=\"actions\"><button type=\"submit\" id=\"reveal\">Show my 24 words</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, " <form method=\"post\" action=\"/settings/reveal\" hx-post=\"/settings/reveal\" hx-target=\"#reveal-card\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\"><label for=\"reveal-pass\">Passphrase</label> <input type=\"password\" id=\"reveal-pass\" name=\"passphrase\" autocomplete=\"current-password\" required><div class=\"actions\"><button type=\"submit\" id=\"reveal\">Show my 24 words</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -252,7 +260,7 @@ func settingsImportCard() templ.Component {
 			templ_7745c5c3_Var7 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"card\" aria-labelledby=\"import-h\"><h2 id=\"import-h\">Import an old identity</h2><p class=\"hint\">Bring in an identity from the old borgHUI: its 27-word phrase or its wallet file. It replaces the identity on this stick; a backup copy of the current one stays on the stick.</p><p class=\"actions\"><a class=\"button secondary\" href=\"/restore/legacy\" id=\"import-legacy\">Old 27-word phrase</a> <a class=\"button secondary\" href=\"/restore/file\" id=\"import-file\">Old wallet file</a></p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<section class=\"card\" aria-labelledby=\"import-h\"><h2 id=\"import-h\">Import an old identity</h2><p class=\"hint\">Bring in an identity from the old borgHUI: its 27-word phrase or its wallet file. It replaces the identity on this stick; a backup copy of the current one stays on the stick.</p><p class=\"actions\"><a class=\"button secondary\" href=\"/restore/legacy\" id=\"import-legacy\">Old 27-word phrase</a> <a class=\"button secondary\" href=\"/restore/file\" id=\"import-file\">Old wallet file</a></p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -281,25 +289,25 @@ func settingsRememberCard(on bool, msg, done string) templ.Component {
 			templ_7745c5c3_Var8 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<section class=\"card\" id=\"remember-card\" aria-labelledby=\"remember-h\"><h2 id=\"remember-h\">Remember on this computer</h2><p class=\"hint\">Off by default, on purpose: remembering writes your passphrase into this computer's keyring (its password store), which leaves a trace of you on it. Turn it on only on a computer that is yours; BorgHUI then unlocks by itself when started here.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<section class=\"card\" id=\"remember-card\" aria-labelledby=\"remember-h\"><h2 id=\"remember-h\">Remember on this computer</h2><p class=\"hint\">Off by default, on purpose: remembering writes your passphrase into this computer's keyring (its password store), which leaves a trace of you on it. Turn it on only on a computer that is yours; BorgHUI then unlocks by itself when started here.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if done != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"ok\" role=\"status\" id=\"remember-done\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<div class=\"ok\" role=\"status\" id=\"remember-done\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(done)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `settings.templ`, Line: 87, Col: 58}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `settings.templ`, Line: 88, Col: 58}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -308,22 +316,22 @@ func settingsRememberCard(on bool, msg, done string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<form method=\"post\" action=\"/settings/remember\" hx-post=\"/settings/remember\" hx-target=\"#remember-card\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<form method=\"post\" action=\"/settings/remember\" hx-post=\"/settings/remember\" hx-target=\"#remember-card\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if on {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p id=\"remember-state\" data-on=\"true\">Your passphrase is remembered on this computer.</p><input type=\"hidden\" name=\"remember\" value=\"off\"><div class=\"actions\"><button type=\"submit\" class=\"secondary\" id=\"remember-toggle\">Forget it on this computer</button></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p id=\"remember-state\" data-on=\"true\">Your passphrase is remembered on this computer.</p><input type=\"hidden\" name=\"remember\" value=\"off\"><div class=\"actions\"><button type=\"submit\" class=\"secondary\" id=\"remember-toggle\">Forget it on this computer</button></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p id=\"remember-state\" data-on=\"false\">Your passphrase is not remembered on this computer.</p><input type=\"hidden\" name=\"remember\" value=\"on\"> <label for=\"remember-pass\">Passphrase</label> <input type=\"password\" id=\"remember-pass\" name=\"passphrase\" autocomplete=\"current-password\" required><div class=\"actions\"><button type=\"submit\" id=\"remember-toggle\">Remember on this computer</button></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<p id=\"remember-state\" data-on=\"false\">Your passphrase is not remembered on this computer.</p><input type=\"hidden\" name=\"remember\" value=\"on\"> <label for=\"remember-pass\">Passphrase</label> <input type=\"password\" id=\"remember-pass\" name=\"passphrase\" autocomplete=\"current-password\" required><div class=\"actions\"><button type=\"submit\" id=\"remember-toggle\">Remember on this computer</button></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</form></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -352,7 +360,7 @@ func settingsQuitCard() templ.Component {
 			templ_7745c5c3_Var10 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<section class=\"card\" aria-labelledby=\"quit-h\"><h2 id=\"quit-h\">Quit and wipe</h2><p class=\"hint\">Stops BorgHUI: your identity is wiped from this computer's memory and the connection to the network closes. Your data stays on the stick and on the network.</p><form method=\"post\" action=\"/settings/quit\" hx-boost=\"false\"><div class=\"actions\"><button type=\"submit\" class=\"secondary\" id=\"quit\">Quit BorgHUI…</button></div></form></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<section class=\"card\" aria-labelledby=\"quit-h\"><h2 id=\"quit-h\">Quit and wipe</h2><p class=\"hint\">Stops BorgHUI: your identity is wiped from this computer's memory and the connection to the network closes. Your data stays on the stick and on the network.</p><form method=\"post\" action=\"/settings/quit\" hx-boost=\"false\"><div class=\"actions\"><button type=\"submit\" class=\"secondary\" id=\"quit\">Quit BorgHUI…</button></div></form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -393,7 +401,7 @@ func settingsQuitConfirm(p page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<h1>Quit BorgHUI?</h1><p>Your identity is wiped from this computer's memory and BorgHUI stops. Anything still uploading or downloading stops too.</p><form method=\"post\" action=\"/settings/quit\" hx-boost=\"false\"><input type=\"hidden\" name=\"confirm\" value=\"yes\"><div class=\"actions\"><button type=\"submit\" id=\"quit-confirm\">Quit and wipe</button> <a class=\"button secondary\" href=\"/settings\" id=\"quit-cancel\">Cancel</a></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<h1>Quit BorgHUI?</h1><p>Your identity is wiped from this computer's memory and BorgHUI stops. Anything still uploading or downloading stops too.</p><form method=\"post\" action=\"/settings/quit\" hx-boost=\"false\"><input type=\"hidden\" name=\"confirm\" value=\"yes\"><div class=\"actions\"><button type=\"submit\" id=\"quit-confirm\">Quit and wipe</button> <a class=\"button secondary\" href=\"/settings\" id=\"quit-cancel\">Cancel</a></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -440,7 +448,7 @@ func settingsStopped(p page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<h1 id=\"stopped\">BorgHUI stopped</h1><div class=\"ok\" role=\"status\">Your identity was wiped from this computer's memory.</div><p>You can close this tab and remove the stick.</p><p class=\"hint\">To use BorgHUI again, start it from the stick.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<h1 id=\"stopped\">BorgHUI stopped</h1><div class=\"ok\" role=\"status\">Your identity was wiped from this computer's memory.</div><p>You can close this tab and remove the stick.</p><p class=\"hint\">To use BorgHUI again, start it from the stick.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
