@@ -117,6 +117,10 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	})
 	defer wallet.Purge()
 	defer c.Close()
+	// Home mode: a node of every cell on this computer, where the person
+	// allowed it (cmd_home.go).
+	hm := startHome(layout, c, nc, networkEndpoints(eps, filepath.Join(layout.Data, conduit.EndpointsFile)), *testKDF, log)
+	defer hm.Close()
 
 	if *unlockStdin {
 		lines, err := readLines(stdin, 1)
@@ -138,7 +142,7 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// deferred Close and Purge wipe every secret on the way out.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning, Quit: stop, Node: sn.info, Handoff: inst.CheckHandoff})
+	srv, err := web.Listen(*listen, web.Options{Conduit: c, Log: log, Warning: warning, Quit: stop, Node: hm.nodeInfo(sn.info), Home: hm, Handoff: inst.CheckHandoff})
 	if err != nil {
 		fmt.Fprintln(stderr, "borghui:", err)
 		return 1
