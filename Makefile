@@ -54,6 +54,7 @@ check-generate: generate
 
 bench: build
 	go test -run '^$$' -bench . -benchmem -count=1 ./signer/ ./wallet/... ./web/ .
+	./$(BIN) bench start --runs 10 --real-kdf
 
 # The issue-level figures: real node processes on loopback, and the simulator.
 bench-tree: build

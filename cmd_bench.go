@@ -37,8 +37,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "files" {
 		return benchFiles(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "start" {
+		return benchStart(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "tree" {
-		fmt.Fprintln(stderr, "borghui bench: say which: tree, files, ledger or mail")
+		fmt.Fprintln(stderr, "borghui bench: say which: tree, files, ledger, mail or start")
 		return 2
 	}
 	fs := flag.NewFlagSet("borghui bench tree", flag.ContinueOnError)
