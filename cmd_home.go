@@ -257,11 +257,9 @@ func (h *home) startNode(ctx context.Context, key *wallet.Identity, c conduit.Ho
 	}
 	var errs []error
 	for _, off := range h.offsets {
-		dnas := make([]peer.DNA, len(peer.Cells))
-		for i, d := range peer.Cells {
-			if dnas[i], err = d.WithOffset(off); err != nil {
-				return nil, nil, err
-			}
+		dnas, err := peer.CellsAt(off)
+		if err != nil {
+			return nil, nil, err
 		}
 		// Never join through this node's own addresses (the saved
 		// endpoints list it after an earlier visit).

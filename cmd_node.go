@@ -58,11 +58,9 @@ func nodeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui node:", err)
 		return 2
 	}
-	for i := range dnas {
-		if dnas[i], err = dnas[i].WithOffset(*offset); err != nil {
-			fmt.Fprintln(stderr, "borghui node:", err)
-			return 2
-		}
+	if dnas, err = peer.Offset(dnas, *offset); err != nil {
+		fmt.Fprintln(stderr, "borghui node:", err)
+		return 2
 	}
 	joins, err := joinTargets(join, *portals, dnas)
 	if err != nil {

@@ -63,12 +63,10 @@ func (s *solo) start() error {
 	}
 	var errs []error
 	for _, off := range soloOffsets {
-		dnas := make([]peer.DNA, len(peer.Cells))
-		for i, d := range peer.Cells {
-			if dnas[i], err = d.WithOffset(off); err != nil {
-				key.Destroy()
-				return err
-			}
+		dnas, err := peer.CellsAt(off)
+		if err != nil {
+			key.Destroy()
+			return err
 		}
 		clock := conduit.NewNetClock(time.Now)
 		ctx, cancel := context.WithCancel(context.Background())

@@ -139,26 +139,7 @@ func (h *HomeList) store(f homeFile) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(h.Path), "hosts-*.tmp")
-	if err != nil {
-		return fmt.Errorf("conduit: writing the home-mode list: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("conduit: writing the home-mode list: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("conduit: writing the home-mode list: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("conduit: writing the home-mode list: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), h.Path); err != nil {
-		return fmt.Errorf("conduit: writing the home-mode list: %w", err)
-	}
-	return nil
+	return replaceFile(h.Path, "hosts-*.tmp", "the home-mode list", append(data, '\n'))
 }
 
 // Get returns this computer's choice; ok is false when home mode is not

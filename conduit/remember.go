@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
@@ -53,23 +52,7 @@ func (r *RememberList) store(f rememberFile) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(r.Path), "settings-*.tmp")
-	if err != nil {
-		return fmt.Errorf("conduit: writing settings: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("conduit: writing settings: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("conduit: writing settings: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("conduit: writing settings: %w", err)
-	}
-	return os.Rename(tmp.Name(), r.Path)
+	return replaceFile(r.Path, "settings-*.tmp", "settings", data)
 }
 
 // Has reports whether muid is remembered on this host.

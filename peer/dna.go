@@ -29,6 +29,24 @@ var (
 // Cells lists every known cell type.
 var Cells = []DNA{ShardCell, FtreeCell, PaysCell, MailCell, CronoCell}
 
+// CellsAt returns every cell type with its ports moved by offset (see
+// WithOffset), for a node that runs them all.
+func CellsAt(offset int) ([]DNA, error) {
+	return Offset(Cells, offset)
+}
+
+// Offset returns dnas with their ports moved by offset.
+func Offset(dnas []DNA, offset int) ([]DNA, error) {
+	out := make([]DNA, len(dnas))
+	for i, d := range dnas {
+		var err error
+		if out[i], err = d.WithOffset(offset); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // LookupDNA finds a cell type by name (case-insensitive).
 func LookupDNA(name string) (DNA, error) {
 	for _, d := range Cells {
