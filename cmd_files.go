@@ -18,6 +18,7 @@ import (
 	"github.com/borgios/borghui/cells/ftree"
 	"github.com/borgios/borghui/conduit"
 	"github.com/borgios/borghui/conduit/files"
+	"github.com/borgios/borghui/internal/dirs"
 	"github.com/borgios/borghui/usbboot"
 	"github.com/borgios/borghui/wallet"
 )
@@ -141,7 +142,7 @@ func putFile(ctx context.Context, svc *files.Service, journals, path string, rep
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(journals, 0o700); err != nil {
+	if err := dirs.MkdirAll(journals, 0o700); err != nil {
 		return "", fmt.Errorf("the journals folder: %w", err)
 	}
 	layout := "copies"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/borgios/borghui/conduit"
+	"github.com/borgios/borghui/internal/dirs"
 	"github.com/borgios/borghui/peer"
 	"github.com/borgios/borghui/usbboot"
 	"github.com/borgios/borghui/wallet"
@@ -247,7 +248,7 @@ func (h *home) startNode(ctx context.Context, key *wallet.Identity, c conduit.Ho
 		return nil, nil, err
 	}
 	// The person allowed this folder; it may have been removed since.
-	if err := os.MkdirAll(c.Folder, 0o700); err != nil {
+	if err := dirs.MkdirAll(c.Folder, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errFolder, err)
 	}
 	joins := homeJoins(eps)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/borgios/borghui/cells/mail"
 	"github.com/borgios/borghui/conduit"
+	"github.com/borgios/borghui/internal/dirs"
 	"github.com/borgios/borghui/usbboot"
 	"github.com/borgios/borghui/wallet"
 )
@@ -118,7 +119,7 @@ func mailCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	dir := filepath.Join(layout.Data, "mail")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return fail(err)
 	}
 	// The nickname goes on every card the account publishes (new prekeys

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // HomeFile is the file, in the data folder on the stick, that lists the
@@ -298,7 +300,7 @@ func within(path, dir string) bool {
 
 // writable makes folder if needed and checks that a file can be made in it.
 func writable(folder string) error {
-	if err := os.MkdirAll(folder, 0o700); err != nil {
+	if err := dirs.MkdirAll(folder, 0o700); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(folder, ".borghui-check-*")

@@ -3,9 +3,9 @@ package conduit
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
+	"github.com/borgios/borghui/internal/dirs"
 	"github.com/borgios/borghui/wallet"
 	"github.com/borgios/borghui/wallet/keystore"
 )
@@ -53,7 +53,7 @@ func OpenNodeKey(dataDir string, passphrase []byte, testKDF bool) (*wallet.Ident
 }
 
 func mkdir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("conduit: making %s: %w", dir, err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/borgios/borghui/conduit/drive"
 	"github.com/borgios/borghui/conduit/files"
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Upload stores size bytes from r as the file name in the folder parent.
@@ -26,7 +27,7 @@ func (s *Session) Upload(ctx context.Context, parent drive.EntryID, name, mime s
 		e, err = s.Drive.Upload(ctx, parent, name, mime, r, size, nil, progress)
 		return e, 0, err
 	}
-	if err := os.MkdirAll(s.journals, 0o700); err != nil {
+	if err := dirs.MkdirAll(s.journals, 0o700); err != nil {
 		return drive.Entry{}, 0, fmt.Errorf("conduit: the journals folder: %w", err)
 	}
 	key := sha256.Sum256(fmt.Appendf(nil, "upload/v1\x00%s\x00%s\x00%s\x00%d\x00%d", s.key.MUID(), parent, name, size, modTime))

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // BrowserEnv names a browser to use instead of looking for one: a path (or a
@@ -206,13 +208,13 @@ func (b browser) command(l Layout, goos, url string) (*exec.Cmd, error) {
 			args = append(args, "--password-store=basic")
 		}
 		args = append(args, "--new-window", url)
-		if err := os.MkdirAll(profile, 0o700); err != nil {
+		if err := dirs.MkdirAll(profile, 0o700); err != nil {
 			return nil, fmt.Errorf("usbboot: making the browser profile: %w", err)
 		}
 	case familyFirefox:
 		profile := filepath.Join(l.Data, "firefox")
 		args = []string{"-profile", profile, "-private-window", url}
-		if err := os.MkdirAll(profile, 0o700); err != nil {
+		if err := dirs.MkdirAll(profile, 0o700); err != nil {
 			return nil, fmt.Errorf("usbboot: making the browser profile: %w", err)
 		}
 		if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(firefoxPrefs), 0o600); err != nil {
@@ -234,20 +236,20 @@ func (b browser) command(l Layout, goos, url string) (*exec.Cmd, error) {
 // earlier ones in [exec.Cmd.Env], so the additions are appended.
 func setStickEnv(cmd *exec.Cmd, l Layout, goos string, ownBrowser bool) error {
 	tmp := l.Temp()
-	dirs := [][2]string{{"TMPDIR", tmp}}
+	folders := [][2]string{{"TMPDIR", tmp}}
 	if goos == "windows" {
-		dirs = append(dirs, [2]string{"TMP", tmp}, [2]string{"TEMP", tmp})
+		folders = append(folders, [2]string{"TMP", tmp}, [2]string{"TEMP", tmp})
 	}
 	if ownBrowser && goos != "windows" && goos != "darwin" {
 		xdg := filepath.Join(l.Data, "xdg")
-		dirs = append(dirs,
+		folders = append(folders,
 			[2]string{"XDG_CONFIG_HOME", filepath.Join(xdg, "config")},
 			[2]string{"XDG_CACHE_HOME", filepath.Join(xdg, "cache")},
 			[2]string{"XDG_DATA_HOME", filepath.Join(xdg, "data")})
 	}
 	cmd.Env = os.Environ()
-	for _, d := range dirs {
-		if err := os.MkdirAll(d[1], 0o700); err != nil {
+	for _, d := range folders {
+		if err := dirs.MkdirAll(d[1], 0o700); err != nil {
 			return fmt.Errorf("usbboot: making the folder for %s: %w", d[0], err)
 		}
 		cmd.Env = append(cmd.Env, d[0]+"="+d[1])

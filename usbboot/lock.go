@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // ErrRunning: another borghui already runs from this stick.
@@ -28,10 +30,15 @@ type Instance struct {
 	l         Layout
 	f         *os.File
 	published atomic.Bool
+	// unanchor ends the data folder's registration as a folder never to
+	// be made again (see [dirs.Anchor]).
+	unanchor func()
 }
 
 // Lock takes the stick's single-instance lock. When another run holds it,
-// the error is ErrRunning (see Handoff).
+// the error is ErrRunning (see Handoff). From here until Release the data
+// folder is anchored: should it vanish (the stick pulled), no folder is
+// made at its old path, which would be the host's disk.
 func (l Layout) Lock() (*Instance, error) {
 	f, err := os.OpenFile(filepath.Join(l.Data, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -44,7 +51,7 @@ func (l Layout) Lock() (*Instance, error) {
 		}
 		return nil, fmt.Errorf("usbboot: taking the lock: %w", err)
 	}
-	return &Instance{l: l, f: f}, nil
+	return &Instance{l: l, f: f, unanchor: dirs.Anchor(l.Data)}, nil
 }
 
 // Publish records this run's UI address, where a second double-click
@@ -69,6 +76,7 @@ func (in *Instance) Release() {
 	os.Remove(filepath.Join(in.l.Data, instanceName))
 	unlockFile(in.f)
 	in.f.Close()
+	in.unanchor()
 }
 
 // CheckHandoff reports whether nonce names a handoff file a second run
@@ -100,7 +108,7 @@ func (l Layout) Handoff() (string, error) {
 	}
 	nonce := hex.EncodeToString(b[:])
 	dir := filepath.Join(l.Data, handoffDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
 	p := filepath.Join(dir, nonce)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // OpenLog starts this run's log file on the stick and returns a logger
@@ -16,7 +18,7 @@ import (
 // The log never receives secrets: callers log events, never words,
 // passphrases or keys.
 func OpenLog(l Layout, stderr io.Writer) (*slog.Logger, io.Closer, error) {
-	if err := os.MkdirAll(l.Logs(), 0o700); err != nil {
+	if err := dirs.MkdirAll(l.Logs(), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("usbboot: making the log folder: %w", err)
 	}
 	path := filepath.Join(l.Logs(), "borghui.log")

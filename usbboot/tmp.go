@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Temp is the folder for temporary files, on the stick: the conduit's own
@@ -21,7 +23,7 @@ func (l Layout) Temp() string { return filepath.Join(l.Data, "tmp") }
 // open, on Windows) are not an error: they are tried again at exit.
 func PrepareTemp(l Layout) (cleanup func(), err error) {
 	dir := l.Temp()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("usbboot: making the temp folder: %w", err)
 	}
 	emptyDir(dir)

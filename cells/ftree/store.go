@@ -5,13 +5,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/borgios/borghui/internal/boltdb"
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Buckets of the node's database (ftree.db in the data folder).
@@ -33,7 +33,7 @@ type store struct {
 }
 
 func openStore(dir string, maxInbox int) (*store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ftree: data folder: %w", err)
 	}
 	db, err := boltdb.Open(filepath.Join(dir, "ftree.db"), 2*time.Second)

@@ -5,13 +5,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/borgios/borghui/internal/boltdb"
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Buckets of the node's database (ledger.db in the data folder). Every
@@ -89,7 +89,7 @@ type store struct {
 // openStore opens (or creates at genesis) the database in dir. A database
 // made for another network (another genesis) is refused.
 func openStore(dir string, genesis tip, genesisState *state) (*store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ledger: data folder: %w", err)
 	}
 	db, err := boltdb.Open(filepath.Join(dir, "ledger.db"), 2*time.Second)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Folder is a local mailbox folder.
@@ -85,7 +87,7 @@ func OpenMailbox(dir string, d Deriver) (*Mailbox, error) {
 	}
 	for _, f := range folders {
 		p := filepath.Join(dir, string(f))
-		if err := os.MkdirAll(p, 0o700); err != nil {
+		if err := dirs.MkdirAll(p, 0o700); err != nil {
 			clear(key)
 			return nil, fmt.Errorf("mail: mailbox: %w", err)
 		}

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/borgios/borghui/internal/dirs"
 	"github.com/borgios/borghui/internal/seglog"
 )
 
@@ -128,7 +128,7 @@ func OpenOutbox(path string, d Deliverer, cfg OutboxConfig) (*Outbox, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := dirs.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("mail: outbox: %w", err)
 	}
 	removeTemps(filepath.Dir(path))

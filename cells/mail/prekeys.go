@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Prekey store file: sealed (see sealFile) with magic "BMPK", label
@@ -58,7 +60,7 @@ func OpenPrekeyStore(path string, d Deriver) (*PrekeyStore, error) {
 		return nil, fmt.Errorf("mail: prekey store key: %w", err)
 	}
 	s := &PrekeyStore{path: path, key: key, keys: map[PrekeyID]*storedPrekey{}}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := dirs.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		clear(key)
 		return nil, fmt.Errorf("mail: prekey store: %w", err)
 	}

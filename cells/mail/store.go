@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/borgios/borghui/internal/boltdb"
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Buckets of a node's database (mail.db in its data folder).
@@ -60,7 +60,7 @@ type store struct {
 }
 
 func openStore(dir string, maxCount int, maxBytes int64) (*store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("mail: data folder: %w", err)
 	}
 	db, err := boltdb.Open(filepath.Join(dir, "mail.db"), 2*time.Second)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Blob files: dir/blobs/ab/cd/<64 hex>, where ab and cd are the id's first
@@ -30,7 +32,7 @@ func (s *Store) blobPath(id ID) string {
 func (s *Store) writeBlob(id ID, blob []byte) error {
 	final := s.blobPath(id)
 	dir := filepath.Dir(final)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("shard: blob folder: %w", err)
 	}
 	var rnd [8]byte
@@ -96,7 +98,7 @@ func (s *Store) readBlob(id ID) ([]byte, error) {
 func (s *Store) quarantine(id ID, path string) {
 	s.corrupt.Add(1)
 	q := filepath.Join(s.dir, quarantineDir)
-	if err := os.MkdirAll(q, 0o700); err == nil {
+	if err := dirs.MkdirAll(q, 0o700); err == nil {
 		dst := filepath.Join(q, id.String()+"-"+strconv.FormatInt(time.Now().UnixNano(), 10))
 		if os.Rename(path, dst) == nil {
 			syncDir(filepath.Dir(path))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/borgios/borghui/internal/boltdb"
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // DefaultQuota is an owner's quota on one node when none is configured.
@@ -88,7 +88,7 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 	if cfg.Quota <= 0 {
 		cfg.Quota = DefaultQuota
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, blobsDir), 0o700); err != nil {
+	if err := dirs.MkdirAll(filepath.Join(cfg.Dir, blobsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("shard: store folder: %w", err)
 	}
 	db, err := boltdb.Open(filepath.Join(cfg.Dir, metaFile), 5*time.Second)

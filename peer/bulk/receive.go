@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/borgios/borghui/internal/dirs"
 )
 
 // Receiver defaults.
@@ -246,7 +248,7 @@ func (t *transfer) reuseFinal() (bool, error) {
 // open opens or creates the partial file and loads its bitmap; a missing or
 // damaged bitmap, or a partial of the wrong size, starts the transfer over.
 func (t *transfer) open() (err error) {
-	if err := os.MkdirAll(t.r.Dir, 0o700); err != nil {
+	if err := dirs.MkdirAll(t.r.Dir, 0o700); err != nil {
 		return fmt.Errorf("%w: %w", errIO, err)
 	}
 	created := false
