@@ -118,25 +118,44 @@ func (w *Wallet) do(ctx context.Context, mode failover.Mode, f func(*ledger.Clie
 	return err
 }
 
-// Balance is the account's balance and applied sequence.
-func (w *Wallet) Balance(ctx context.Context) (*ledger.BalanceResponse, error) {
-	var r *ledger.BalanceResponse
-	err := w.do(ctx, failover.Read, func(c *ledger.Client) (err error) {
-		r, err = c.Balance(ctx, w.muid)
+// read runs f as a hedged read: f may run on several endpoints at once,
+// and still be running when the read returns (it answered already, or ctx
+// ended), so the first answer is kept under a lock, never written by two.
+func read[T any](ctx context.Context, w *Wallet, f func(*ledger.Client) (T, error)) (T, error) {
+	var (
+		mu  sync.Mutex
+		out T
+		got bool
+	)
+	err := w.do(ctx, failover.Read, func(c *ledger.Client) error {
+		v, err := f(c)
+		if err == nil {
+			mu.Lock()
+			if !got {
+				out, got = v, true
+			}
+			mu.Unlock()
+		}
 		return err
 	})
-	return r, err
+	mu.Lock()
+	defer mu.Unlock()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// Balance is the account's balance and applied sequence.
+func (w *Wallet) Balance(ctx context.Context) (*ledger.BalanceResponse, error) {
+	return read(ctx, w, func(c *ledger.Client) (*ledger.BalanceResponse, error) { return c.Balance(ctx, w.muid) })
 }
 
 // History is one page of the account's transfers, newest first; before
 // (nil: the newest) continues from a previous page's last entry.
 func (w *Wallet) History(ctx context.Context, before *ledger.Cursor, limit int) (*ledger.HistoryResponse, error) {
-	var r *ledger.HistoryResponse
-	err := w.do(ctx, failover.Read, func(c *ledger.Client) (err error) {
-		r, err = c.History(ctx, w.muid, before, limit)
-		return err
-	})
-	return r, err
+	return read(ctx, w, func(c *ledger.Client) (*ledger.HistoryResponse, error) { return c.History(ctx, w.muid, before, limit) })
 }
 
 // Draft is a transfer checked and ready to sign: what the confirm step
@@ -224,10 +243,5 @@ func (w *Wallet) Send(ctx context.Context, d *Draft) (*ledger.StatusResponse, er
 
 // Status asks where a sent transfer stands.
 func (w *Wallet) Status(ctx context.Context, id ledger.Hash) (*ledger.StatusResponse, error) {
-	var r *ledger.StatusResponse
-	err := w.do(ctx, failover.Read, func(c *ledger.Client) (err error) {
-		r, err = c.Status(ctx, id)
-		return err
-	})
-	return r, err
+	return read(ctx, w, func(c *ledger.Client) (*ledger.StatusResponse, error) { return c.Status(ctx, id) })
 }

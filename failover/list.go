@@ -250,11 +250,21 @@ type outcome struct {
 }
 
 // hedged runs a read on order[0], adds the next endpoint when the current
-// ones are slow or have failed, and returns the first good answer.
+// ones are slow or have failed, and returns the first good answer once the
+// other calls under way have ended (they are cancelled).
 func (l *List) hedged(ctx context.Context, order []*state, call func(context.Context, Endpoint) error) (Endpoint, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan outcome, len(order))
+	next, running := 1, 1
+	// No call outlives the read: the losers are cancelled and waited for,
+	// so a caller may reuse (or wipe) what its calls use once Do returns.
+	defer func() {
+		cancel()
+		for ; running > 0; running-- {
+			<-results
+		}
+	}()
 	start := func(s *state) {
 		go func() {
 			t0 := l.cfg.Now()
@@ -267,7 +277,6 @@ func (l *List) hedged(ctx context.Context, order []*state, call func(context.Con
 			results <- outcome{s, err}
 		}()
 	}
-	next, running := 1, 1
 	start(order[0])
 	timer := time.NewTimer(l.hedgeAfter(order[0]))
 	defer timer.Stop()
