@@ -101,7 +101,7 @@ type Outbox struct {
 }
 
 type journalLine struct {
-	Op     string `json:"op"` // queued, sent, delivered, failed
+	Op     string `json:"op"` // queued, sent, delivered, failed, requeued
 	ID     MsgID  `json:"id"`
 	Env    []byte `json:"env,omitempty"`  // Envelope.MarshalBinary (queued)
 	Sent   []byte `json:"sent,omitempty"` // the Sent copy (queued)
@@ -197,6 +197,8 @@ func (o *Outbox) apply(body []byte) error {
 	switch l.Op {
 	case "sent":
 		it.State, it.Copies = StateSent, l.Copies
+	case "requeued":
+		it.State, it.Copies = StateQueued, 0
 	case "delivered":
 		it.State = StateDelivered
 		o.final++
@@ -417,6 +419,31 @@ func (o *Outbox) recordLocked(it *OutboxItem, l journalLine) (State, error) {
 		o.final++
 	}
 	return it.State, nil
+}
+
+// Redeliver puts every message the cells stored but the recipient has
+// not fetched back in the queue, so Run (or Flush) delivers it again
+// through the outbox's Deliverer, and returns how many. The conduit calls
+// it when it leaves its own solo network for a real one: the copies the
+// solo cells hold reach nobody, and a second delivery of a message cells
+// already hold is a no-op.
+func (o *Outbox) Redeliver() (int, error) {
+	o.mu.Lock()
+	n := 0
+	var err error
+	for _, id := range o.order {
+		it := o.items[id]
+		if it.State != StateSent || it.busy {
+			continue
+		}
+		if err = o.appendLocked(journalLine{Op: "requeued", ID: id, Time: o.cfg.Clock().UnixMilli()}); err != nil {
+			break
+		}
+		it.State, it.Copies, it.Err, it.next = StateQueued, 0, "", time.Time{}
+		n++
+	}
+	o.mu.Unlock()
+	return n, err
 }
 
 func (o *Outbox) backoff(attempts int) time.Duration {

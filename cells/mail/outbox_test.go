@@ -372,3 +372,65 @@ func TestOutboxConcurrentSends(t *testing.T) {
 		t.Fatalf("%d stored", len(cell.storeCount))
 	}
 }
+
+// TestOutboxRedeliver: messages stored by one set of cells (the solo
+// network) go out again through another (the real network) after
+// Redeliver, once; delivered messages are left alone, and the requeue
+// survives a reopen.
+func TestOutboxRedeliver(t *testing.T) {
+	alice, bob := newIdentity(t), newIdentity(t)
+	path := filepath.Join(t.TempDir(), "outbox.journal")
+	solo := newFakeCell()
+	o, err := OpenOutbox(path, solo, fastOutbox())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := sealedPair(t, alice, bob, "stored on the solo cells")
+	fetched, _ := sealedPair(t, alice, bob, "fetched already")
+	for _, env := range []*Envelope{stored, fetched} {
+		if st, err := o.Send(context.Background(), env, nil); err != nil || st != StateSent {
+			t.Fatal(st, err)
+		}
+	}
+	solo.delivered[fetched.ID] = true
+	if n, err := o.Refresh(context.Background()); err != nil || n != 1 {
+		t.Fatalf("refresh: %d %v", n, err)
+	}
+	o.Close()
+
+	// The network: the outbox reopened over other cells.
+	network := newFakeCell()
+	o, err = OpenOutbox(path, network, fastOutbox())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := o.Redeliver()
+	if err != nil || n != 1 {
+		t.Fatalf("Redeliver: %d %v, want 1", n, err)
+	}
+	if it, _ := o.Item(stored.ID); it.State != StateQueued {
+		t.Fatalf("after Redeliver: %s, want queued", it.State)
+	}
+	o.Close()
+	o, err = OpenOutbox(path, network, fastOutbox())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if it, _ := o.Item(stored.ID); it.State != StateQueued {
+		t.Fatalf("after a reopen: %s, want queued", it.State)
+	}
+	if got := o.Flush(context.Background()); got != 1 {
+		t.Fatalf("Flush stored %d, want 1", got)
+	}
+	if n, _ := o.Redeliver(); n != 1 {
+		t.Fatalf("a second Redeliver requeued %d, want 1 (the network's copy is still unfetched)", n)
+	}
+	o.Flush(context.Background())
+	if _, stores := network.count(stored.ID); stores != 1 {
+		t.Fatalf("the network stored the message %d times, want 1", stores)
+	}
+	if calls, _ := network.count(fetched.ID); calls != 0 {
+		t.Fatalf("a message already fetched was sent again (%d calls)", calls)
+	}
+}
