@@ -371,7 +371,7 @@ func (s *Server) filesUpload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
 	if already > 0 {
-		fmt.Fprintf(w, "Stored %s, continuing an earlier upload that had stored %s.", e.Name, sizeText(already))
+		fmt.Fprintf(w, "Stored %s, continuing an earlier upload that had stored %s.", e.Name, conduit.SizeText(already))
 		return
 	}
 	fmt.Fprintf(w, "Stored %s.", e.Name)
@@ -843,24 +843,6 @@ func (s *Server) filesSharedContent(w http.ResponseWriter, r *http.Request) {
 	}
 	defer rd.Close()
 	s.serveFile(w, r, m.Name, m.MIME, m.Created, rd)
-}
-
-// sizeText writes a byte count for people: 0 B, 999 B, 1.5 KB, 12 MB.
-func sizeText(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	v, i := float64(n), -1
-	for v >= unit && i < 4 {
-		v /= unit
-		i++
-	}
-	prec := 1
-	if v >= 100 {
-		prec = 0
-	}
-	return strconv.FormatFloat(v, 'f', prec, 64) + " " + string("kMGTP"[i]) + "B"
 }
 
 // folderURL is the page of a folder.

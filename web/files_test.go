@@ -504,14 +504,6 @@ func TestFilesShareAndOpenLink(t *testing.T) {
 	}
 }
 
-func TestSizeText(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 1536000: "1.5 MB", 123456789: "123 MB", 5e12: "5.0 TB"} {
-		if got := sizeText(n); got != want {
-			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // BenchmarkFileList1000 renders the heaviest Files fragment: a folder of
 // 1,000 entries.
 func BenchmarkFileList1000(b *testing.B) {

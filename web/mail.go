@@ -396,7 +396,7 @@ func (s *Server) mailRead(w http.ResponseWriter, r *http.Request) {
 		if c, err := ftree.ParseLink(a); err == nil {
 			f = mailFile{N: i, Name: cmp.Or(c.Name, "(no name)"), Folder: c.Folder}
 			if c.Size > 0 {
-				f.Size = sizeText(int64(c.Size))
+				f.Size = conduit.SizeText(int64(c.Size))
 			}
 			c.Wipe()
 		}
