@@ -17,6 +17,7 @@ import (
 	"github.com/borgios/borghui/conduit/drive"
 	"github.com/borgios/borghui/conduit/files"
 	"github.com/borgios/borghui/failover"
+	"github.com/borgios/borghui/internal/dirs"
 	"github.com/borgios/borghui/peer/transport"
 	"github.com/borgios/borghui/wallet"
 )
@@ -130,7 +131,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	for cell, es := range eps {
 		s.lists[cell] = failover.New(failover.Config{Cell: cell}, es)
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err == nil && !o.Unsaved {
+	if err := dirs.MkdirAll(o.Dir, 0o700); err == nil && !o.Unsaved {
 		if err := failover.Save(filepath.Join(o.Dir, EndpointsFile), s.lists); err != nil {
 			c.log.Warn("endpoints not saved", "err", err)
 		}
@@ -145,7 +146,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 func resolveNick(dir, given, muid string) string {
 	path := filepath.Join(dir, "nick")
 	if given != "" {
-		if err := os.MkdirAll(dir, 0o700); err == nil {
+		if err := dirs.MkdirAll(dir, 0o700); err == nil {
 			// Removed, not overwritten: some FAT drivers lose data when a
 			// file is reopened and written past its end.
 			_ = os.Remove(path)

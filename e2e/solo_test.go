@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -93,7 +95,10 @@ func TestStickRemoved(t *testing.T) {
 		t.Fatalf("restore: %v %s", err, out)
 	}
 	p := startConduit(t, data, uiPass+"\n", "--unlock-stdin")
-	if err := os.RemoveAll(data); err != nil {
+	// The folder vanishes at once, as with a pulled stick: a rename, not a
+	// RemoveAll, which would race the conduit still writing its solo node
+	// key and fail with "directory not empty".
+	if err := os.Rename(data, data+".pulled"); err != nil {
 		t.Fatal(err)
 	}
 	removed := time.Now()
@@ -106,6 +111,13 @@ func TestStickRemoved(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "the stick was removed") {
 		t.Fatalf("no removal notice:\n%s", p.stderr.String())
+	}
+	// Nothing written where the stick was: a mount point left behind is
+	// the host's disk.
+	if _, err := os.Lstat(data); !errors.Is(err, fs.ErrNotExist) {
+		var written []string
+		filepath.WalkDir(data, func(p string, _ fs.DirEntry, _ error) error { written = append(written, p); return nil })
+		t.Fatalf("the conduit wrote where the stick was after it was removed: %s", strings.Join(written, ", "))
 	}
 }
 
