@@ -99,15 +99,15 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "borghui:", err)
 		return 2
 	}
-	// The network: --join, else the one saved on the stick, else a solo
-	// network of this computer's own.
-	nc := &conduit.NetworkConfig{Mode: "guest", Dir: layout.Data, Nick: *nick, Poll: *poll,
-		Endpoints: networkEndpoints(eps, filepath.Join(layout.Data, conduit.EndpointsFile))}
+	// The network: --join, else the one saved on the stick; while neither
+	// is known or reachable, a solo network of this computer's own, whose
+	// data moves to the network once it answers.
 	sn := &solo{layout: layout, testKDF: *testKDF, log: log}
 	defer sn.Close()
-	if len(eps) == 0 && !savedNetwork(filepath.Join(layout.Data, conduit.EndpointsFile)) {
-		nc.Mode, nc.Solo, nc.Endpoints, nc.Replicas = "solo", true, sn.endpoints, 1
-	}
+	nc := &conduit.NetworkConfig{Mode: "guest", Dir: layout.Data, Nick: *nick, Poll: *poll,
+		Endpoints: networkEndpoints(eps, filepath.Join(layout.Data, conduit.EndpointsFile)),
+		Solo:      sn.endpoints, SoloStop: sn.Close}
+	known := len(eps) > 0 || savedNetwork(filepath.Join(layout.Data, conduit.EndpointsFile))
 	c := conduit.New(conduit.Config{
 		KeystoreDir: layout.Keystore(),
 		TestKDF:     *testKDF,
@@ -119,7 +119,7 @@ func conduitCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer c.Close()
 	// Home mode: a node of every cell on this computer, where the person
 	// allowed it (cmd_home.go).
-	hm := startHome(layout, c, nc, networkEndpoints(eps, filepath.Join(layout.Data, conduit.EndpointsFile)), *testKDF, log)
+	hm := startHome(layout, c, nc, known, *testKDF, log)
 	defer hm.Close()
 
 	if *unlockStdin {

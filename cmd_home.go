@@ -84,13 +84,13 @@ type homeRun struct {
 
 // startHome prepares home mode and starts the node when this computer is
 // allowed and a network is known. Call it before the conduit unlocks.
-func startHome(layout usbboot.Layout, c *conduit.Conduit, nc *conduit.NetworkConfig,
-	network func(context.Context) (conduit.Endpoints, error), testKDF bool, log *slog.Logger) *home {
+// known: a network is known (--join, or saved on the stick).
+func startHome(layout usbboot.Layout, c *conduit.Conduit, nc *conduit.NetworkConfig, known, testKDF bool, log *slog.Logger) *home {
 	h := &home{
 		layout: layout,
 		list: &conduit.HomeList{Path: filepath.Join(layout.Data, conduit.HomeFile), Host: usbboot.HostFingerprint(),
 			Stick: []string{layout.Root, layout.Data}},
-		testKDF: testKDF, log: log, network: network, solo: nc.Solo,
+		testKDF: testKDF, log: log, network: nc.Endpoints, solo: !known,
 		setMode: c.SetNetworkMode, base: nc.Mode, offsets: homeOffsets, events: c.Events(),
 	}
 	h.startAllowed()

@@ -29,12 +29,12 @@ func receptorTargets(flags []string) (conduit.Endpoints, error) {
 			eps[cell] = append(eps[cell], failover.Endpoint{Addr: addr})
 			continue
 		}
-		for _, d := range peer.Cells {
-			a, err := peer.ParseJoinAddr(f, peer.DNA{NetPort: d.RecpPort})
-			if err != nil {
-				return nil, err
-			}
-			eps[d.Name] = append(eps[d.Name], failover.Endpoint{Addr: a})
+		at, err := conduit.EndpointsAt(f)
+		if err != nil {
+			return nil, err
+		}
+		for cell, es := range at {
+			eps[cell] = append(eps[cell], es...)
 		}
 	}
 	return eps, nil

@@ -92,6 +92,7 @@ func New(cfg Config) *Conduit {
 		store:  &keystore.Store{Dir: cfg.KeystoreDir, Params: params},
 		events: NewBus(),
 		log:    cfg.Log,
+		net:    network{kick: make(chan struct{}, 1)},
 	}
 }
 

@@ -9,6 +9,14 @@
 // leave as byte slices the caller wipes; errors carry a short message for
 // the person ([UserMessage]) apart from their internal detail.
 //
+// Unlocking opens a [Session] on the network ([NetworkConfig]): the drive,
+// mail, wallet and network time. While the network is unknown or out of
+// reach the session runs on the conduit's own solo network; once the
+// network answers (or [Conduit.JoinNetwork] names one), the drive's files
+// and folders and the letters the solo cells held are replicated there,
+// the session moves for good, and [NetStatus.Moved] says what moved. The
+// move log on the stick makes an interrupted move go on where it stopped.
+//
 // State changes are announced on the event [Bus], which the web layer relays
 // to open browser tabs over a websocket.
 package conduit

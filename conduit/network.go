@@ -16,18 +16,24 @@ import (
 type NetworkConfig struct {
 	// Mode is shown to the person: "guest", "home" or "solo".
 	Mode string
-	// Endpoints says where the cells are: the --join flags, the list saved
-	// on the stick, or the conduit's own solo node.
+	// Endpoints says where the network's cells are: the --join flags or
+	// the list saved on the stick (ErrNoNetwork when there is none).
 	Endpoints func(ctx context.Context) (Endpoints, error)
+	// Solo, when set, starts the conduit's own one-node network and says
+	// where its cells are. It is used while the network is unknown or out
+	// of reach; the network is tried again every ten polls and, once it
+	// answers, the person's files and undelivered mail are replicated to
+	// it from the solo cells and the session moves there for good.
+	Solo func(ctx context.Context) (Endpoints, error)
+	// SoloStop, when set, stops the solo network once the session has left it.
+	SoloStop func()
 	// Dir is the data folder: mail and the saved endpoints live below it.
 	Dir string
 	// Nick goes on the mail card ("" keeps the card's).
 	Nick string
-	// Replicas is R for shards (0: the default).
+	// Replicas is R for shards on the network (0: the default; the solo
+	// network keeps one copy).
 	Replicas int
-	// Solo: the endpoints are the conduit's own one-node network; they
-	// are not saved on the stick.
-	Solo bool
 	// Poll is how often new mail, delivery states and the balance are
 	// checked (default 3 s); endpoints are probed every tenth poll.
 	Poll time.Duration
@@ -57,12 +63,16 @@ type Switch struct {
 
 // NetStatus is where the conduit stands with the network.
 type NetStatus struct {
-	Mode   string
+	Mode   string // "solo" while on the solo network, else NetworkConfig.Mode
 	State  string // NetOff, NetConnecting or NetConnected
 	Reason string // the last failure, for the person
 	Since  time.Time
 	// Switches are the latest failovers, newest first (at most 20).
 	Switches []Switch
+	// Moved is what leaving the solo network carried to the network (nil
+	// until it happened in this run); Moving is true while it is under way.
+	Moved  *Moved
+	Moving bool
 }
 
 // network is the conduit's side of the session life cycle.
@@ -70,9 +80,13 @@ type network struct {
 	mu       sync.Mutex
 	status   NetStatus
 	sess     *Session
+	solo     bool // sess is on the solo network
 	cancel   context.CancelFunc
 	done     chan struct{}
 	switches []Switch
+	kick     chan struct{} // TryNetwork: try the network now
+	moving   bool          // the solo network's data is moving to the network
+	moved    *Moved        // what the last move carried
 }
 
 const maxSwitches = 20
@@ -101,10 +115,18 @@ func (c *Conduit) NetworkStatus() NetStatus {
 	if c.cfg.Network != nil {
 		st.Mode = c.cfg.Network.Mode
 	}
+	if c.net.solo {
+		st.Mode = "solo"
+	}
 	if st.State == "" {
 		st.State = NetOff
 	}
 	st.Switches = append([]Switch(nil), c.net.switches...)
+	st.Moving = c.net.moving
+	if c.net.moved != nil {
+		m := *c.net.moved
+		st.Moved = &m
+	}
 	return st
 }
 
@@ -168,51 +190,155 @@ func (c *Conduit) stopNetwork() {
 	c.setNetState(NetOff, "")
 }
 
-// runNetwork connects (retrying with back-off), then keeps the session
-// live until ctx ends.
+// soloAfter is how many failed tries of a known network come before the
+// solo network is used.
+const soloAfter = 2
+
+// runNetwork connects (retrying with back-off; on the solo network when
+// the network is unknown or out of reach), then keeps the session live
+// until ctx ends. On the solo network it waits for the network and, once
+// it answers, replicates the person's data there and moves the session.
 func (c *Conduit) runNetwork(ctx context.Context, nc *NetworkConfig) {
-	var s *Session
+	for ctx.Err() == nil {
+		s, solo := c.connectAny(ctx, nc)
+		if s == nil {
+			return
+		}
+		c.setSession(s, solo)
+		if !solo {
+			c.serve(ctx, nc, s, nil)
+			return
+		}
+		if err := markSolo(nc.Dir); err != nil {
+			c.log.Warn("what the solo network holds may not move to the network later", "err", err)
+		}
+		lctx, stopLive := context.WithCancel(ctx)
+		liveDone := make(chan struct{})
+		go func() {
+			defer close(liveDone)
+			s.live(lctx, c, nc)
+		}()
+		found := c.awaitNetwork(ctx, nc)
+		stopLive()
+		<-liveDone
+		if !found {
+			c.endSession(s)
+			return
+		}
+		next, err := c.leaveSolo(ctx, nc, s)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("the network answered but no session opened on it; back to the solo network", "err", err)
+			}
+			continue
+		}
+		c.setSession(next, false)
+		c.serve(ctx, nc, next, s)
+		return
+	}
+}
+
+// serve keeps the network session s live until ctx ends, meanwhile moving
+// to it what the solo network holds, if anything (from, when set, is the
+// solo session just left; serve closes it).
+func (c *Conduit) serve(ctx context.Context, nc *NetworkConfig, s, from *Session) {
+	moved := make(chan struct{})
+	if from != nil || nc.Solo != nil && soloPending(nc.Dir) {
+		go func() {
+			defer close(moved)
+			c.moveSolo(ctx, nc, from, s)
+		}()
+	} else {
+		close(moved)
+	}
+	s.live(ctx, c, nc)
+	<-moved
+	c.endSession(s)
+}
+
+// setSession makes s the open session and tells the open tabs.
+func (c *Conduit) setSession(s *Session, solo bool) {
+	c.net.mu.Lock()
+	c.net.sess, c.net.solo = s, solo
+	c.net.mu.Unlock()
+	c.setNetState(NetConnected, "")
+	c.events.Publish(Event{Type: "network", State: NetConnected})
+	c.events.Publish(Event{Type: "wallet"})
+	c.events.Publish(Event{Type: "mail"})
+}
+
+// endSession closes s, which is no longer served.
+func (c *Conduit) endSession(s *Session) {
+	c.net.mu.Lock()
+	if c.net.sess == s {
+		c.net.sess, c.net.solo = nil, false
+	}
+	c.net.mu.Unlock()
+	s.Close()
+}
+
+// connectAny opens a session on the network, retrying with back-off, or
+// on the solo network (when configured) once the network is unknown or
+// has failed soloAfter times. It returns nil when ctx ends first.
+func (c *Conduit) connectAny(ctx context.Context, nc *NetworkConfig) (*Session, bool) {
+	fails := 0
 	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-		var err error
-		s, err = c.connectOnce(ctx, nc)
+		s, err := c.connectOnce(ctx, nc, onNetwork)
 		if err == nil {
-			break
+			return s, false
 		}
 		if ctx.Err() != nil {
-			return
+			return nil, false
+		}
+		fails++
+		if nc.Solo != nil && (errors.Is(err, ErrNoNetwork) || fails >= soloAfter) {
+			c.log.Info("no network reachable; using the solo network", "reason", err)
+			s, serr := c.connectOnce(ctx, nc, onSolo)
+			if serr == nil {
+				return s, true
+			}
+			if ctx.Err() != nil {
+				return nil, false
+			}
+			err = fmt.Errorf("%w (and the solo network: %w)", err, serr)
 		}
 		c.log.Warn("network not reached; retrying", "in", wait, "err", err)
 		c.setNetState(NetConnecting, UserMessage(err))
 		select {
 		case <-ctx.Done():
-			return
+			return nil, false
 		case <-time.After(wait):
 		}
 	}
-	c.net.mu.Lock()
-	c.net.sess = s
-	c.net.mu.Unlock()
-	defer func() {
-		c.net.mu.Lock()
-		c.net.sess = nil
-		c.net.mu.Unlock()
-		s.Close()
-	}()
-	c.setNetState(NetConnected, "")
-	c.events.Publish(Event{Type: "wallet"})
-	c.events.Publish(Event{Type: "mail"})
-	s.live(ctx, c, nc)
 }
 
-func (c *Conduit) connectOnce(ctx context.Context, nc *NetworkConfig) (*Session, error) {
-	eps, err := nc.Endpoints(ctx)
+// Where connectOnce connects.
+type target int
+
+const (
+	onNetwork  target = iota
+	onSolo            // the solo network
+	soloSource        // the solo network, without mail: only read from while moving
+)
+
+func (c *Conduit) connectOnce(ctx context.Context, nc *NetworkConfig, to target) (*Session, error) {
+	endpoints, replicas, timeout := nc.Endpoints, nc.Replicas, time.Minute
+	solo := to != onNetwork
+	if solo {
+		endpoints, replicas = nc.Solo, 1
+	} else if nc.Solo != nil {
+		// Not long on a network that does not answer: the solo network
+		// can serve meanwhile.
+		timeout = 30 * time.Second
+	}
+	eps, err := endpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return c.Connect(cctx, eps, SessionOptions{
-		Dir: nc.Dir, Nick: nc.Nick, Replicas: nc.Replicas, Poll: nc.Poll, Unsaved: nc.Solo,
+		Dir: nc.Dir, Nick: nc.Nick, Replicas: replicas, Poll: nc.Poll, Unsaved: solo, NoMail: to == soloSource,
 		OnSwitch: func(from, to failover.Endpoint, why error) { c.noteSwitch("peerPaysCell", from, to, why) },
 	})
 }

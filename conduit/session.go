@@ -68,6 +68,9 @@ type SessionOptions struct {
 	// Poll is how often the outbox asks the cells whether sent mail was
 	// delivered (0: the mail package's default, 30 s).
 	Poll time.Duration
+	// NoMail leaves the mail account closed (Mail is nil): a session that
+	// is only read from, while another one owns the mail folder.
+	NoMail bool
 }
 
 // Connect opens the unlocked person's session over eps: the shard and
@@ -109,8 +112,10 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	if err := s.Drive.Load(ctx); err != nil {
 		return fail(err)
 	}
-	if s.Mail, s.pool, s.mailNet, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), resolveNick(filepath.Join(o.Dir, "mail"), o.Nick, id.MUID()), o.Poll); err != nil {
-		return fail(err)
+	if !o.NoMail {
+		if s.Mail, s.pool, s.mailNet, err = openMail(ctx, id, addrs(mail.CellName), filepath.Join(o.Dir, "mail"), resolveNick(filepath.Join(o.Dir, "mail"), o.Nick, id.MUID()), o.Poll); err != nil {
+			return fail(err)
+		}
 	}
 	if s.Wallet, err = NewWallet(id, eps[ledger.CellName], WalletOptions{OnSwitch: o.OnSwitch, Clock: c.cfg.Now}); err != nil {
 		return fail(err)
@@ -188,12 +193,7 @@ func openMail(ctx context.Context, id *wallet.Identity, receptors []string, dir,
 
 // Close ends the session's connections and closes the mail account.
 func (s *Session) Close() {
-	if s.Mail != nil {
-		s.Mail.Close()
-	}
-	if s.pool != nil {
-		s.pool.Close()
-	}
+	s.closeMail()
 	if s.Wallet != nil {
 		s.Wallet.Close()
 	}
@@ -206,6 +206,18 @@ func (s *Session) Close() {
 	for _, c := range s.crono {
 		c.Close()
 	}
+}
+
+// closeMail closes the mail account and its connections, leaving the
+// mail folder to another session.
+func (s *Session) closeMail() {
+	if s.Mail != nil {
+		s.Mail.Close()
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	s.Mail, s.pool, s.mailNet = nil, nil, nil
 }
 
 // Link returns a borg://cap/ link to a file of the drive: whoever holds it

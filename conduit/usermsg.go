@@ -19,14 +19,16 @@ func networkMessage(err error) string {
 	for _, e := range []error{drive.ErrNotFound, drive.ErrExists, drive.ErrBadName, drive.ErrBadType,
 		drive.ErrNotFolder, drive.ErrIsFolder, drive.ErrRoot, drive.ErrMoveInside, drive.ErrConflict,
 		drive.ErrCorrupt, drive.ErrFull, drive.ErrNotLoaded,
-		ErrBadAmount, ErrBadRecipient, ErrToSelf, ErrTooPoor} {
+		ErrBadAmount, ErrBadRecipient, ErrToSelf, ErrTooPoor, ErrBadAddress} {
 		if errors.Is(err, e) {
 			return sentence(e.Error())
 		}
 	}
 	switch {
 	case errors.Is(err, ErrNoNetwork):
-		return "No network is known yet. Start BorgHUI with --join and the address of a node."
+		return "No network is known yet. Give the address of one of its nodes on the Network page, or start BorgHUI with --join and that address."
+	case errors.Is(err, ErrNotAnswering):
+		return "No node of a network answered at that address. Check the address and this computer's connection."
 	case errors.Is(err, ErrNotConnected):
 		return "Not connected to the network yet. BorgHUI keeps trying; try again in a moment."
 	case errors.Is(err, mail.ErrNotFound):

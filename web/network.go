@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/borgios/borghui/cells/crono"
@@ -23,6 +25,34 @@ import (
 func (s *Server) networkRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /network", s.networkPage)
 	mux.HandleFunc("GET /network/status", s.networkPart)
+	mux.HandleFunc("POST /network/join", s.networkJoin)
+}
+
+// networkJoin takes the address of a node of a network to join (from the
+// solo network): refused with the reason, or saved and tried at once.
+func (s *Server) networkJoin(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.unlockedOr(w, r); !ok {
+		return
+	}
+	f, err := smallForm(w, r)
+	if err != nil {
+		s.badForm(w, r, err)
+		return
+	}
+	addr := strings.TrimSpace(f.Get("addr"))
+	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
+	defer cancel()
+	if err := s.opts.Conduit.JoinNetwork(ctx, addr); err != nil {
+		s.log.Info("network not joined", "addr", addr, "err", err)
+		v, ok := s.networkView(w, r)
+		if !ok {
+			return
+		}
+		v.JoinAddr, v.JoinErr = addr, conduit.UserMessage(err)
+		s.answerPart(w, r, http.StatusUnprocessableEntity, "Network", "network", networkLive(v))
+		return
+	}
+	goTo(w, r, "/network")
 }
 
 // networkAPI is what the Network section uses of a session.
@@ -55,6 +85,8 @@ type networkView struct {
 	Cells     []cellHealth
 	Clock     crono.ClockStatus
 	Synced    bool
+	JoinAddr  string // the join form's address, kept when refused
+	JoinErr   string // why it was refused
 }
 
 // cellHealth is one cell type's endpoints.
@@ -141,7 +173,7 @@ func modeText(mode string) (name, text string) {
 	case "home":
 		return "Home", "This computer also runs a full node: it keeps a share of the network's data in the folder you chose, within your quota, and earns storage rewards."
 	case "solo":
-		return "Solo", "No network was reachable, so this computer runs a whole network of one node by itself; it joins a real network once one is found."
+		return "Solo", "No network was reachable, so this computer runs a whole network of one node by itself. Once a network answers, BorgHUI joins it and moves what you stored here to it."
 	case "":
 		return "None", "No network is configured: BorgHUI works offline."
 	}

@@ -3,7 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
+	"html"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +179,37 @@ func TestOffsetText(t *testing.T) {
 		if got := offsetText(tt.st, tt.synced); !strings.Contains(got, tt.want) {
 			t.Errorf("offsetText(%+v, %v) = %q, want %q in it", tt.st, tt.synced, got, tt.want)
 		}
+	}
+}
+
+// TestNetworkJoinRefused: the join form refuses what is not a node's
+// address and an address where nothing answers, saying why and keeping
+// what was typed; nothing is saved.
+func TestNetworkJoinRefused(t *testing.T) {
+	dir := t.TempDir()
+	c := conduit.New(conduit.Config{KeystoreDir: t.TempDir(), TestKDF: true, Network: &conduit.NetworkConfig{
+		Mode: "guest", Dir: dir, Endpoints: func(context.Context) (conduit.Endpoints, error) { return nil, conduit.ErrNoNetwork },
+	}})
+	t.Cleanup(c.Close)
+	pass := []byte("app test passphrase 123")
+	if err := c.RestoreWords([]byte(testWords), nil, pass, pass, false); err != nil {
+		t.Fatal(err)
+	}
+	s, cookie := optionsServer(t, nil, c, Options{})
+	for _, tc := range []struct{ addr, want string }{
+		{"", "That is not a node&#39;s address"},
+		{"not an address!", "That is not a node&#39;s address"},
+		{"127.0.0.1:1", "No node of a network answered at that address"},
+	} {
+		for _, hx := range []bool{false, true} {
+			resp, body := post(t, s, cookie, "/network/join", url.Values{"addr": {tc.addr}}, hx)
+			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, tc.want) ||
+				!strings.Contains(body, `value="`+html.EscapeString(tc.addr)+`"`) || !strings.Contains(body, `id="join-err"`) {
+				t.Errorf("join %q (htmx %v): %d, want 422 saying %q with the address kept\n%s", tc.addr, hx, resp.StatusCode, tc.want, body)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, conduit.EndpointsFile)); !os.IsNotExist(err) {
+		t.Fatalf("a refused network was saved: %v", err)
 	}
 }

@@ -1,0 +1,289 @@
+package conduit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/borgios/borghui/cells/ftree"
+	"github.com/borgios/borghui/cells/ledger"
+	"github.com/borgios/borghui/cells/mail"
+	"github.com/borgios/borghui/cells/shard"
+	"github.com/borgios/borghui/failover"
+	"github.com/borgios/borghui/peer"
+	"github.com/borgios/borghui/peer/transport"
+)
+
+// neededCells are the cells a session cannot open without (crono is
+// optional).
+var neededCells = []string{shard.CellName, ftree.CellName, mail.CellName, ledger.CellName}
+
+// TryNetwork makes a conduit on the solo network try the network now
+// rather than at its next probe (after the person gave a network to join,
+// say). It does nothing otherwise.
+func (c *Conduit) TryNetwork() {
+	select {
+	case c.net.kick <- struct{}{}:
+	default:
+	}
+}
+
+// awaitNetwork waits until every needed cell of the network answers at
+// one of its endpoints, trying every ten polls and whenever TryNetwork is
+// called; false when ctx ends first.
+func (c *Conduit) awaitNetwork(ctx context.Context, nc *NetworkConfig) bool {
+	every := nc.Poll
+	if every <= 0 {
+		every = DefaultPoll
+	}
+	t := time.NewTicker(every * probeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		case <-c.net.kick:
+		}
+		err := c.reachable(ctx, nc)
+		if err == nil {
+			c.log.Info("the network answers; leaving the solo network")
+			return true
+		}
+		if !errors.Is(err, ErrNoNetwork) && ctx.Err() == nil {
+			c.log.Info("the network is still out of reach", "err", err)
+		}
+	}
+}
+
+// reachable dials the network's needed cells: nil when each answers at one
+// of its endpoints (a dial checks the node's signed card).
+func (c *Conduit) reachable(ctx context.Context, nc *NetworkConfig) error {
+	eps, err := nc.Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	return c.reachableAt(ctx, eps)
+}
+
+// reachableAt is reachable for the endpoints eps.
+func (c *Conduit) reachableAt(ctx context.Context, eps Endpoints) error {
+	key, err := c.Signer()
+	if err != nil {
+		return err
+	}
+	for _, cell := range neededCells {
+		var errs []error
+		ok := false
+		for _, ep := range eps[cell] {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			tc, err := transport.Dial(dctx, ep.Addr, transport.ClientConfig{Key: key, Expect: transport.NodeID(ep.ID)})
+			cancel()
+			if err == nil {
+				tc.Close()
+				ok = true
+				break
+			}
+			errs = append(errs, err)
+		}
+		if !ok {
+			return fmt.Errorf("conduit: no %s of the network answered: %w", cell, errors.Join(errs...))
+		}
+	}
+	return nil
+}
+
+// leaveSolo opens a session on the network in place of the solo session
+// from, whose mail account it closes first (the mail folder on the stick
+// is the network session's now). from stays open to be read from; on
+// failure it is closed.
+func (c *Conduit) leaveSolo(ctx context.Context, nc *NetworkConfig, from *Session) (*Session, error) {
+	c.net.mu.Lock()
+	if c.net.sess == from {
+		c.net.sess, c.net.solo = nil, false
+	}
+	c.net.mu.Unlock()
+	c.setNetState(NetConnecting, "Moving to the network.")
+	from.closeMail()
+	to, err := c.connectOnce(ctx, nc, onNetwork)
+	if err != nil {
+		from.Close()
+		return nil, err
+	}
+	return to, nil
+}
+
+// soloPending reports whether the solo network was used since its data
+// last moved to the network.
+func soloPending(dir string) bool {
+	m, err := openMoveLog(filepath.Join(dir, MoveLogFile))
+	if err != nil {
+		return false
+	}
+	defer m.Close()
+	return m.pending
+}
+
+// moveSolo replicates what the solo network holds to the network session
+// to, retrying with back-off until it is complete or ctx ends, then stops
+// the solo network. from is the solo session to read from; when nil, one
+// is opened (the solo network started) for the purpose. from is closed on
+// return.
+func (c *Conduit) moveSolo(ctx context.Context, nc *NetworkConfig, from, to *Session) {
+	defer func() {
+		if from != nil {
+			from.Close()
+		}
+	}()
+	c.setMoving(true, nil)
+	for wait := 5 * time.Second; ; wait = min(2*wait, 5*time.Minute) {
+		var err error
+		if from == nil {
+			from, err = c.connectOnce(ctx, nc, soloSource)
+		}
+		if err == nil {
+			var moved Moved
+			moved, err = c.moveOnce(ctx, nc, from, to)
+			if err == nil {
+				from.Close()
+				from = nil
+				if nc.SoloStop != nil {
+					nc.SoloStop()
+				}
+				c.setMoving(false, &moved)
+				c.log.Info("the solo network's data moved to the network", "files", moved.Files, "folders", moved.Folders,
+					"bytes", moved.Bytes, "letters", moved.Letters)
+				c.events.Publish(Event{Type: "network", State: NetConnected, Text: moved.Summary()})
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			c.setMoving(false, nil)
+			return
+		}
+		c.log.Warn("moving the solo network's data to the network; trying again", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			c.setMoving(false, nil)
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// moveOnce copies every folder and file of the solo drive the network
+// does not have yet (passes until one finds nothing new: an upload to the
+// solo network may have been finishing as the session moved) and puts the
+// letters the solo cells held back in the outbox.
+func (c *Conduit) moveOnce(ctx context.Context, nc *NetworkConfig, from, to *Session) (Moved, error) {
+	log, err := openMoveLog(filepath.Join(nc.Dir, MoveLogFile))
+	if err != nil {
+		return Moved{}, err
+	}
+	defer log.Close()
+	var moved Moved
+	if bal, err := from.Wallet.Balance(ctx); err == nil && bal.Balance > 0 {
+		moved.Left = bal.Balance.String() + " shells"
+	}
+	m := &mover{from: from, to: to, log: log, moved: &moved, progress: func() {
+		p := moved
+		c.setMoving(true, &p)
+		c.events.Publish(Event{Type: "network"})
+	}}
+	for range 3 {
+		n, err := m.copyFolder(ctx, "", "")
+		if err != nil {
+			return moved, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if to.Mail != nil {
+		n, err := to.Mail.Outbox().Redeliver()
+		moved.Letters += n
+		if err != nil {
+			return moved, err
+		}
+	}
+	if err := log.complete(); err != nil {
+		return moved, err
+	}
+	moved.Done = c.cfg.Now()
+	return moved, nil
+}
+
+// setMoving records the move's state and progress for NetworkStatus.
+func (c *Conduit) setMoving(moving bool, m *Moved) {
+	c.net.mu.Lock()
+	c.net.moving = moving
+	if m != nil {
+		c.net.moved = m
+	}
+	c.net.mu.Unlock()
+}
+
+// Summary says in a sentence what moved.
+func (m Moved) Summary() string {
+	s := fmt.Sprintf("Moved from the solo network to the network: %d files (%s), %d folders", m.Files, SizeText(m.Bytes), m.Folders)
+	if m.Letters > 0 {
+		s += fmt.Sprintf(", %d letters sent again", m.Letters)
+	}
+	s += "."
+	if m.Left != "" {
+		s += " The solo wallet's " + m.Left + " stay behind: they are not this network's."
+	}
+	return s
+}
+
+// EndpointsAt is the network whose node is at addr: every cell's receptor
+// there (a bare IP gets each cell's receptor port; HOST:PORT is taken for
+// every cell).
+func EndpointsAt(addr string) (Endpoints, error) {
+	eps := Endpoints{}
+	for _, d := range peer.Cells {
+		a, err := peer.ParseJoinAddr(addr, peer.DNA{NetPort: d.RecpPort})
+		if err != nil {
+			return nil, err
+		}
+		eps[d.Name] = append(eps[d.Name], failover.Endpoint{Addr: a})
+	}
+	return eps, nil
+}
+
+// ErrBadAddress: not an IP address or HOST:PORT.
+var ErrBadAddress = errors.New("that is not a node's address; type an IP address, or HOST:PORT")
+
+// ErrNotAnswering: no needed cell of the network given answered.
+var ErrNotAnswering = errors.New("conduit: the network does not answer")
+
+// JoinNetwork makes the network whose node is at addr the one to use: when
+// every needed cell answers there, it is saved on the stick (for this run
+// and the next ones) and a conduit on the solo network moves to it now,
+// taking the solo data along.
+func (c *Conduit) JoinNetwork(ctx context.Context, addr string) error {
+	nc := c.cfg.Network
+	if nc == nil {
+		return ErrNoNetwork
+	}
+	eps, err := EndpointsAt(strings.TrimSpace(addr))
+	if err != nil || strings.TrimSpace(addr) == "" {
+		return fmt.Errorf("%w: %q", ErrBadAddress, addr)
+	}
+	if err := c.reachableAt(ctx, eps); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotAnswering, err)
+	}
+	lists := map[string]*failover.List{}
+	for cell, es := range eps {
+		lists[cell] = failover.New(failover.Config{Cell: cell}, es)
+	}
+	if err := failover.Save(filepath.Join(nc.Dir, EndpointsFile), lists); err != nil {
+		return fmt.Errorf("conduit: saving the network: %w", err)
+	}
+	c.log.Info("network saved; trying it", "addr", addr)
+	c.TryNetwork()
+	return nil
+}
