@@ -73,6 +73,9 @@ type NetStatus struct {
 	// until it happened in this run); Moving is true while it is under way.
 	Moved  *Moved
 	Moving bool
+	// MoveErr is why the move under way stopped last time ("" when it has
+	// not); it is tried again by itself.
+	MoveErr string
 }
 
 // network is the conduit's side of the session life cycle.
@@ -87,6 +90,7 @@ type network struct {
 	kick     chan struct{} // TryNetwork: try the network now
 	moving   bool          // the solo network's data is moving to the network
 	moved    *Moved        // what the last move carried
+	moveErr  string        // why the move under way stopped last, for the person
 }
 
 const maxSwitches = 20
@@ -122,7 +126,7 @@ func (c *Conduit) NetworkStatus() NetStatus {
 		st.State = NetOff
 	}
 	st.Switches = append([]Switch(nil), c.net.switches...)
-	st.Moving = c.net.moving
+	st.Moving, st.MoveErr = c.net.moving, c.net.moveErr
 	if c.net.moved != nil {
 		m := *c.net.moved
 		st.Moved = &m

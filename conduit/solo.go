@@ -165,6 +165,10 @@ func (c *Conduit) moveSolo(ctx context.Context, nc *NetworkConfig, from, to *Ses
 			return
 		}
 		c.log.Warn("moving the solo network's data to the network; trying again", "in", wait, "err", err)
+		c.net.mu.Lock()
+		c.net.moveErr = UserMessage(err)
+		c.net.mu.Unlock()
+		c.events.Publish(Event{Type: "network"})
 		select {
 		case <-ctx.Done():
 			c.setMoving(false, nil)
@@ -220,6 +224,9 @@ func (c *Conduit) moveOnce(ctx context.Context, nc *NetworkConfig, from, to *Ses
 func (c *Conduit) setMoving(moving bool, m *Moved) {
 	c.net.mu.Lock()
 	c.net.moving = moving
+	if !moving {
+		c.net.moveErr = ""
+	}
 	if m != nil {
 		c.net.moved = m
 	}

@@ -213,3 +213,42 @@ func TestNetworkJoinRefused(t *testing.T) {
 		t.Fatalf("a refused network was saved: %v", err)
 	}
 }
+
+// TestNetworkMoveShown: the move from the solo network is shown while
+// under way (with its progress and why it stopped last) and once done
+// (its summary, the shells left behind).
+func TestNetworkMoveShown(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		st   conduit.NetStatus
+		want []string
+		not  []string
+	}{
+		{"under way", conduit.NetStatus{Mode: "guest", State: conduit.NetConnected, Moving: true,
+			Moved: &conduit.Moved{Files: 3, Bytes: 2_100_000, Folders: 1}, MoveErr: "The network did not answer."},
+			[]string{`data-moving="true"`, "3 files (2.1 MB) and 1 folders so far", "Not finished yet: The network did not answer. BorgHUI tries"},
+			[]string{`id="net-join"`}},
+		{"done", conduit.NetStatus{Mode: "guest", State: conduit.NetConnected,
+			Moved: &conduit.Moved{Files: 2, Bytes: 717_000, Folders: 1, Letters: 1, Left: "12.5 shells", Done: time.Now()}},
+			[]string{`data-moving="false"`, "2 files (717 kB), 1 folders, 1 letters sent again.", "The solo wallet&#39;s 12.5 shells stay behind"},
+			[]string{"Not finished yet", `id="net-join"`}},
+		{"solo, nothing moved yet", conduit.NetStatus{Mode: "solo", State: conduit.NetConnected},
+			[]string{`id="net-join"`, `data-mode="solo"`}, []string{`id="net-moved"`}},
+	} {
+		var buf bytes.Buffer
+		if err := networkLive(networkView{Status: tc.st}).Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		body := buf.String()
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: the fragment lacks %q\n%s", tc.name, w, body)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(body, n) {
+				t.Errorf("%s: the fragment has %q", tc.name, n)
+			}
+		}
+	}
+}
