@@ -26,7 +26,7 @@ func identityCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "inspect":
 	case "restore":
-		data = fs.String("data", "", "data folder to write the keystore in (required)")
+		data = fs.String("data", "", "data folder to write the keystore in (default: BorgData beside the binary, as the conduit uses)")
 		replace = fs.Bool("replace", false, "replace an identity already there (a backup of it is kept)")
 		testKDF = fs.Bool("test-kdf", false, "tests only: a tiny Argon2id cost")
 	default:
@@ -42,10 +42,6 @@ func identityCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	want := 2
 	if args[0] == "restore" {
 		want = 3
-		if *data == "" {
-			fmt.Fprintln(stderr, "borghui identity restore: --data is required")
-			return 2
-		}
 	}
 	lines, err := readLines(stdin, want)
 	defer wipeLines(lines)

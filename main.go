@@ -24,11 +24,12 @@ Usage:
                                      read words (line 1) and an optional BIP39
                                      passphrase (line 2) on stdin; print the
                                      identity's public face as JSON
-  borghui identity restore --data DIR [--legacy] [--replace]
+  borghui identity restore [--data DIR] [--legacy] [--replace]
                                      read words (line 1), BIP39 passphrase
                                      (line 2, may be empty) and the keystore
                                      passphrase (line 3) on stdin; write the
-                                     keystore
+                                     keystore (in BorgData beside the binary
+                                     unless --data says where)
   borghui files put --join ADDR [--erasure D+P] FILE
   borghui files get --join ADDR LINK OUT
                                      store a file on the network and print

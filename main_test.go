@@ -80,7 +80,7 @@ func TestIdentityCommandErrors(t *testing.T) {
 		{"wrong count", "abandon abandon\n", []string{"identity", "inspect"}, 1, "You entered 2 words"},
 		{"unknown word", strings.Repeat("abandon ", 23) + "artt\n", []string{"identity", "inspect"}, 1, "Word 24 is not in the word list"},
 		{"legacy with passphrase", "a b\nx\n", []string{"identity", "inspect", "--legacy"}, 2, "no BIP39 passphrase"},
-		{"restore needs data", "x\n\ny\n", []string{"identity", "restore"}, 2, "--data is required"},
+		{"restore, not words", "x\n\na long enough passphrase\n", []string{"identity", "restore", "--data", filepath.Join(t.TempDir(), "BorgData"), "--test-kdf"}, 1, "You entered 1 word"},
 		{"unknown sub-command", "", []string{"identity", "frobnicate"}, 2, "unknown command"},
 		{"no sub-command", "", []string{"identity"}, 2, "inspect or restore"},
 		{"unknown command", "", []string{"frobnicate"}, 2, "unknown command"},

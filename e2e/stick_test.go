@@ -40,7 +40,8 @@ func TestPullOutFAT(t *testing.T) {
 	bin := filepath.Join(stick.Dir, "borghui")
 	copyFile(t, borghui(t), bin)
 	data := filepath.Join(stick.Dir, "BorgData")
-	restore := exec.Command(bin, "identity", "restore", "--data", data, "--test-kdf")
+	// No --data: the keystore goes in BorgData beside the binary.
+	restore := exec.Command(bin, "identity", "restore", "--test-kdf")
 	restore.Stdin = strings.NewReader(aliceWords + "\n\n" + uiPass + "\n")
 	if out, err := restore.CombinedOutput(); err != nil {
 		t.Fatalf("restore on the stick: %v\n%s", err, out)
