@@ -65,11 +65,10 @@ type home struct {
 	mu   sync.Mutex
 	run  *homeRun // the node running or being started; nil: none
 	note string   // the node's state, for the person
-	// key is the node's key, opened from the stick once. It is not
-	// destroyed when the node stops: peer.Node.Close does not wait for
-	// the cells' sender goroutines, which may still be signing. The
-	// deferred wallet.Purge wipes it when BorgHUI exits. keyMu, not mu,
-	// guards it: opening it runs the KDF, which the pages must not wait on.
+	// key is the node's key, opened from the stick once and kept for the
+	// next start of the node (opening it runs the KDF); the deferred
+	// wallet.Purge wipes it when BorgHUI exits. keyMu, not mu, guards it:
+	// the pages must not wait on the KDF.
 	keyMu sync.Mutex
 	key   *wallet.Identity
 }

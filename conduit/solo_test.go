@@ -48,7 +48,7 @@ func startOneNode(t *testing.T, ip string) error {
 		n.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stop(); n.Close() }) // the key is left to the GC: senders may still sign after Close
+	t.Cleanup(func() { stop(); n.Close(); key.Destroy() })
 	return nil
 }
 

@@ -47,10 +47,11 @@ type Cell struct {
 	m    *tree.Machine
 	mon  *monitor
 
-	events chan event
-	quit   chan struct{}
-	done   chan struct{}
-	stop   sync.Once
+	events  chan event
+	quit    chan struct{}
+	done    chan struct{}
+	stop    sync.Once
+	senders sync.WaitGroup // one per peer; started by the loop only
 
 	mu         sync.Mutex
 	view       tree.View
@@ -304,7 +305,7 @@ func (c *Cell) send(to tree.Member, msg *tree.Message) {
 	q, loaded := c.sendq.LoadOrStore(to.ID, make(chan outgoing, 1024))
 	ch := q.(chan outgoing)
 	if !loaded {
-		go c.sender(ch)
+		c.senders.Go(func() { c.sender(ch) })
 	}
 	select {
 	case ch <- outgoing{to: to, msg: msg}:
@@ -417,13 +418,16 @@ func (c *Cell) close() {
 	c.halt()
 }
 
-// halt stops the loop, the monitor and the transport; safe to call again.
+// halt stops the loop, the monitor, the transport and the senders; safe
+// to call again. Once it returns nothing of the cell signs with the node's
+// key, so the caller may wipe it.
 func (c *Cell) halt() {
 	c.stop.Do(func() {
 		close(c.quit)
 		<-c.done
 		c.mon.close()
 		c.tr.Close()
+		c.senders.Wait()
 	})
 }
 

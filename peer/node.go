@@ -93,7 +93,8 @@ func (n *Node) Cells() []*Cell {
 	return out
 }
 
-// Close leaves every tree gracefully and stops the node.
+// Close leaves every tree gracefully and stops the node. Once it returns
+// the node no longer signs with its key, which the caller may wipe.
 func (n *Node) Close() error {
 	n.once.Do(func() {
 		var wg sync.WaitGroup
