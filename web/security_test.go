@@ -98,6 +98,8 @@ func TestSecurity(t *testing.T) {
 			header: map[string]string{"Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded"}, want: 403},
 		{name: "cross-site POST by Origin", method: "POST", path: "/lock", cookie: true,
 			header: map[string]string{"Origin": "http://evil.example", "Content-Type": "application/x-www-form-urlencoded"}, want: 403},
+		{name: "cross-site join (the conduit would dial the address)", method: "POST", path: "/network/join", cookie: true,
+			header: map[string]string{"Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded"}, body: "addr=10.0.0.1", want: 403},
 		{name: "same-origin POST", method: "POST", path: "/create", cookie: true,
 			header: map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": base, "Content-Type": "application/x-www-form-urlencoded"}, want: 303},
 		{name: "assets without session", method: "GET", path: "/assets/app.css", want: 200},
