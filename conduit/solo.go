@@ -235,9 +235,9 @@ func (c *Conduit) setMoving(moving bool, m *Moved) {
 
 // Summary says in a sentence what moved.
 func (m Moved) Summary() string {
-	s := fmt.Sprintf("Moved from the solo network to the network: %d files (%s), %d folders", m.Files, SizeText(m.Bytes), m.Folders)
+	s := "Moved from the solo network to the network: " + m.Progress()
 	if m.Letters > 0 {
-		s += fmt.Sprintf(", %d letters sent again", m.Letters)
+		s += ", " + counted(m.Letters, "letter") + " sent again"
 	}
 	s += "."
 	if m.Left != "" {
@@ -293,4 +293,17 @@ func (c *Conduit) JoinNetwork(ctx context.Context, addr string) error {
 	c.log.Info("network saved; trying it", "addr", addr)
 	c.TryNetwork()
 	return nil
+}
+
+// Progress says what has moved so far: "3 files (2.1 MB), 1 folder".
+func (m Moved) Progress() string {
+	return fmt.Sprintf("%s (%s), %s", counted(m.Files, "file"), SizeText(m.Bytes), counted(m.Folders, "folder"))
+}
+
+// counted is n and the noun, plural unless n is 1.
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

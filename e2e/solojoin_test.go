@@ -83,7 +83,7 @@ func TestSoloJoinsNetwork(t *testing.T) {
 		}
 	}
 	t.Logf("network up to data moved: %v", time.Since(up).Round(time.Millisecond))
-	if !strings.Contains(page, `data-mode="guest"`) || !strings.Contains(page, "1 files (2.1 MB), 1 folders") {
+	if !strings.Contains(page, `data-mode="guest"`) || !strings.Contains(page, "1 file (2.1 MB), 1 folder.") {
 		t.Fatalf("after the move the Network page says:\n%s", page)
 	}
 

@@ -226,11 +226,11 @@ func TestNetworkMoveShown(t *testing.T) {
 	}{
 		{"under way", conduit.NetStatus{Mode: "guest", State: conduit.NetConnected, Moving: true,
 			Moved: &conduit.Moved{Files: 3, Bytes: 2_100_000, Folders: 1}, MoveErr: "The network did not answer."},
-			[]string{`data-moving="true"`, "3 files (2.1 MB) and 1 folders so far", "Not finished yet: The network did not answer. BorgHUI tries"},
+			[]string{`data-moving="true"`, "3 files (2.1 MB), 1 folder so far", "Not finished yet: The network did not answer. BorgHUI tries"},
 			[]string{`id="net-join"`}},
 		{"done", conduit.NetStatus{Mode: "guest", State: conduit.NetConnected,
 			Moved: &conduit.Moved{Files: 2, Bytes: 717_000, Folders: 1, Letters: 1, Left: "12.5 shells", Done: time.Now()}},
-			[]string{`data-moving="false"`, "2 files (717 kB), 1 folders, 1 letters sent again.", "The solo wallet&#39;s 12.5 shells stay behind"},
+			[]string{`data-moving="false"`, "2 files (717 kB), 1 folder, 1 letter sent again.", "The solo wallet&#39;s 12.5 shells stay behind"},
 			[]string{"Not finished yet", `id="net-join"`}},
 		{"solo, nothing moved yet", conduit.NetStatus{Mode: "solo", State: conduit.NetConnected},
 			[]string{`id="net-join"`, `data-mode="solo"`}, []string{`id="net-moved"`}},
