@@ -63,7 +63,15 @@
   var delay = 500;
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
-    ws.onopen = function () { delay = 500; };
+    ws.onopen = function () {
+      delay = 500;
+      // Events sent before this socket opened (while the page loaded, or
+      // while the connection was lost) are not replayed: refresh what the
+      // page shows live instead.
+      ["files", "mail", "wallet", "network"].forEach(function (type) {
+        document.dispatchEvent(new CustomEvent("borg:" + type, { detail: { type: type } }));
+      });
+    };
     ws.onmessage = function (msg) {
       var ev;
       try { ev = JSON.parse(msg.data); } catch (e) { return; }
