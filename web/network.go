@@ -48,8 +48,14 @@ func (s *Server) networkJoin(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
+		if wantsPart(r) {
+			s.renderStatus(w, r, http.StatusUnprocessableEntity, networkJoin(addr, conduit.UserMessage(err)))
+			return
+		}
 		v.JoinAddr, v.JoinErr = addr, conduit.UserMessage(err)
-		s.answerPart(w, r, http.StatusUnprocessableEntity, "Network", "network", networkLive(v))
+		p := s.appPage("Network", "network")
+		p.Wide = true
+		s.renderStatus(w, r, http.StatusUnprocessableEntity, networkPage(p, v))
 		return
 	}
 	goTo(w, r, "/network")
