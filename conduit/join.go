@@ -133,11 +133,7 @@ func (c *Conduit) JoinNetwork(ctx context.Context, addr string) error {
 	if err := c.reachableAt(ctx, eps); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotAnswering, err)
 	}
-	lists := map[string]*failover.List{}
-	for cell, es := range eps {
-		lists[cell] = failover.New(failover.Config{Cell: cell}, es)
-	}
-	if err := failover.Save(filepath.Join(nc.Dir, EndpointsFile), lists); err != nil {
+	if err := failover.Save(filepath.Join(nc.Dir, EndpointsFile), eps.lists()); err != nil {
 		return fmt.Errorf("conduit: saving the network: %w", err)
 	}
 	c.log.Info("network saved; trying it", "addr", addr)

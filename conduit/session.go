@@ -31,6 +31,16 @@ const EndpointsFile = "endpoints.json"
 // cronoTreeCell).
 type Endpoints map[string][]failover.Endpoint
 
+// lists makes a failover list of each cell's endpoints (as saved on the
+// stick and probed while a session runs).
+func (eps Endpoints) lists() map[string]*failover.List {
+	out := make(map[string]*failover.List, len(eps))
+	for cell, es := range eps {
+		out[cell] = failover.New(failover.Config{Cell: cell}, es)
+	}
+	return out
+}
+
 // Session is what an unlocked person has on the network: their files,
 // mail, wallet and network time, as the UI uses them.
 type Session struct {
@@ -86,7 +96,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 	if o.Replicas <= 0 {
 		o.Replicas = shard.DefaultReplicas
 	}
-	s := &Session{key: id, lists: map[string]*failover.List{}}
+	s := &Session{key: id}
 	if o.Dir != "" {
 		s.journals = filepath.Join(o.Dir, "journals")
 	}
@@ -133,9 +143,7 @@ func (c *Conduit) Connect(ctx context.Context, eps Endpoints, o SessionOptions) 
 			c.log.Warn("network time not synced; using this computer's clock", "err", err)
 		}
 	}
-	for cell, es := range eps {
-		s.lists[cell] = failover.New(failover.Config{Cell: cell}, es)
-	}
+	s.lists = eps.lists()
 	if err := dirs.MkdirAll(o.Dir, 0o700); err == nil && !o.Unsaved {
 		if err := failover.Save(filepath.Join(o.Dir, EndpointsFile), s.lists); err != nil {
 			c.log.Warn("endpoints not saved", "err", err)

@@ -53,9 +53,7 @@ func (s *Server) networkJoin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.JoinAddr, v.JoinErr = addr, conduit.UserMessage(err)
-		p := s.appPage("Network", "network")
-		p.Wide = true
-		s.renderStatus(w, r, http.StatusUnprocessableEntity, networkPage(p, v))
+		s.renderNetworkPage(w, r, http.StatusUnprocessableEntity, v)
 		return
 	}
 	goTo(w, r, "/network")
@@ -141,9 +139,14 @@ func (s *Server) networkPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.renderNetworkPage(w, r, http.StatusOK, v)
+}
+
+// renderNetworkPage answers with the whole Network page.
+func (s *Server) renderNetworkPage(w http.ResponseWriter, r *http.Request, status int, v networkView) {
 	p := s.appPage("Network", "network")
 	p.Wide = true
-	s.render(w, r, networkPage(p, v))
+	s.renderStatus(w, r, status, networkPage(p, v))
 }
 
 func (s *Server) networkPart(w http.ResponseWriter, r *http.Request) {
